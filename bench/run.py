@@ -1,0 +1,16 @@
+"""`make bench`: the accuracy table, then the speed table."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import accuracy, speed
+
+
+def main() -> int:
+    """Run every media benchmark in turn."""
+    return accuracy.main([]) or speed.main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the system tools cratedig needs (Debian/Ubuntu), only those that are missing.
+set -euo pipefail
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+if [[ "${CRATEDIG_NEED_SYNTH:-0}" == "1" ]]; then
+  command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
+  [[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || missing+=(fluid-soundfont-gm)
+fi
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "cratedig: installing system packages: ${missing[*]}" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "cratedig: error: please install ${missing[*]} with your package manager" >&2
+  exit 1
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "cratedig: error: run as root or install: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

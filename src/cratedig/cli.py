@@ -1,0 +1,135 @@
+"""The `cratedig` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from cratedig import __version__
+from cratedig.config import load_settings, parse_colour
+from cratedig.media.errors import MediaError
+from cratedig.media.process import ProcessOptions, process_file
+from cratedig.process_options import process_options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `cratedig` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except (MediaError, ValueError) as exc:
+        print(f"cratedig: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cratedig: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All sub-commands and their flags."""
+    parser = argparse.ArgumentParser(prog="cratedig", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"cratedig {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    process = commands.add_parser("process-file", help="make every sample artifact from a file")
+    process.add_argument("input", type=Path, help="video or audio file (mp4 mov webm m4a mp3 …)")
+    process.add_argument("--out", type=Path, required=True, help="directory for the artifacts")
+    _add_media_flags(process)
+    process.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    process.set_defaults(handler=_process_file)
+
+    analyze = commands.add_parser("analyze", help="print BPM, key and loudness as one JSON line")
+    analyze.add_argument("input", type=Path)
+    analyze.add_argument("--max-duration", type=float, help="seconds (default 600)")
+    analyze.set_defaults(handler=_analyze)
+
+    demo = commands.add_parser("demo", help="generate a demo clip and process it")
+    demo.add_argument("--out", type=Path, help="default: DATA_DIR/demo")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _add_media_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-normalize", action="store_true",
+                         help="keep the source level (no loudness gain)")
+    command.add_argument("--target-lufs", type=float, help="loudness target (default -16)")
+    command.add_argument("--max-duration", type=float, help="seconds (default 600)")
+    command.add_argument("--waveform-size", help="PNG size as WIDTHxHEIGHT (default 1800x280)")
+    command.add_argument("--waveform-color", help="bar colour, #rrggbb[aa]")
+    command.add_argument("--transparent", action="store_true",
+                         help="transparent waveform background")
+
+
+def _options(args: argparse.Namespace) -> ProcessOptions:
+    options = process_options(load_settings().media)
+    style = options.waveform_style
+    if getattr(args, "waveform_size", None):
+        width, _, height = args.waveform_size.lower().partition("x")
+        if not (width.isdigit() and height.isdigit() and int(width) >= 16 and int(height) >= 16):
+            raise ValueError(f"--waveform-size must look like 1800x280, got {args.waveform_size!r}")
+        style = replace(style, width=int(width), height=int(height))
+    if getattr(args, "waveform_color", None):
+        style = replace(style, color=parse_colour(args.waveform_color))
+    if getattr(args, "transparent", False):
+        style = replace(style, transparent=True)
+    options = replace(options, waveform_style=style)
+    if getattr(args, "no_normalize", False):
+        options = replace(options, normalize=False)
+    if getattr(args, "target_lufs", None) is not None:
+        options = replace(options, target_lufs=args.target_lufs)
+    if args.max_duration is not None:
+        if args.max_duration <= 0:
+            raise ValueError("--max-duration must be positive")
+        options = replace(options, max_duration_seconds=args.max_duration)
+    return options
+
+
+def _progress_printer(quiet: bool) -> Callable[[str], None]:
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(f"{time.perf_counter() - started:6.2f}s  {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _process_file(args: argparse.Namespace) -> int:
+    say = _progress_printer(args.quiet)
+    result = process_file(args.input, args.out, _options(args), progress=say)
+    if not args.quiet:
+        for name in result.files:
+            print(f"  {args.out / name}", file=sys.stderr)
+    print(json.dumps(result.analysis))
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from cratedig.media.analyze_file import analyze_file
+
+    options = _options(args)
+    print(json.dumps(analyze_file(args.input, options.max_duration_seconds)))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from cratedig.demo import make_demo_clip
+
+    out = args.out or load_settings().data_dir / "demo"
+    clip = make_demo_clip(out / "demo-source.mp4")
+    say = _progress_printer(False)
+    result = process_file(clip, out, process_options(load_settings().media), progress=say)
+    print(json.dumps(result.analysis))
+    print(f"demo artifacts in {out}/", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure media toolkit: paths in, values out; no database, no storage."""

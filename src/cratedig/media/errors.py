@@ -1,0 +1,30 @@
+"""Typed errors raised by the media toolkit."""
+
+from __future__ import annotations
+
+
+class MediaError(Exception):
+    """A media input could not be turned into a sample; the message is one clear line."""
+
+
+class ToolError(MediaError):
+    """An external tool (ffmpeg, ffprobe) failed; carries the tail of its stderr."""
+
+    def __init__(self, tool: str, message: str, stderr: str = "") -> None:
+        self.tool = tool
+        self.stderr_tail = tail(stderr)
+        detail = last_meaningful_line(self.stderr_tail)
+        super().__init__(f"{tool}: {message}" + (f" ({detail})" if detail else ""))
+
+
+def tail(text: str, lines: int = 20) -> str:
+    """Return the last `lines` lines of `text`."""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def last_meaningful_line(text: str) -> str:
+    """Return the last non-empty line of a tool's stderr, the one that usually names the cause."""
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""

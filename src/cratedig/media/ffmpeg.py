@@ -1,0 +1,131 @@
+"""Thin, typed wrappers around the ffmpeg and ffprobe executables."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cratedig.media.errors import MediaError, ToolError
+
+FFMPEG = "ffmpeg"
+FFPROBE = "ffprobe"
+
+
+def require_tools() -> None:
+    """Fail with one clear line when ffmpeg or ffprobe is not installed."""
+    missing = [tool for tool in (FFMPEG, FFPROBE) if shutil.which(tool) is None]
+    if missing:
+        raise MediaError(
+            f"{' and '.join(missing)} not found on PATH: install ffmpeg (Debian: apt-get install ffmpeg)"
+        )
+
+
+def run_ffmpeg(args: Sequence[str], *, input_bytes: bytes | None = None, what: str) -> bytes:
+    """Run ffmpeg with `args`; return its stdout or raise ToolError with the stderr tail."""
+    cmd = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+    return _run(cmd, input_bytes=input_bytes, tool="ffmpeg", what=what)
+
+
+def start_ffmpeg(args: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Start ffmpeg in the background reading stdin, so several encoders can run at once."""
+    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", *args]
+    return subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def finish_ffmpeg(process: subprocess.Popen[bytes], *, what: str) -> None:
+    """Wait for a background ffmpeg; raise ToolError if it failed."""
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        raise ToolError("ffmpeg", f"{what} failed", stderr.decode(errors="replace"))
+
+
+def _run(cmd: list[str], *, input_bytes: bytes | None, tool: str, what: str) -> bytes:
+    try:
+        done = subprocess.run(cmd, input=input_bytes, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise MediaError(f"{tool} not found on PATH: install ffmpeg") from exc
+    if done.returncode != 0:
+        raise ToolError(tool, f"{what} failed", done.stderr.decode(errors="replace"))
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about a file: duration and its first audio and video streams."""
+
+    duration_seconds: float
+    format_name: str
+    audio_codec: str | None
+    audio_channels: int
+    audio_sample_rate: int
+    video_codec: str | None
+    width: int
+    height: int
+
+    @property
+    def has_audio(self) -> bool:
+        """True when the file has an audio stream."""
+        return self.audio_codec is not None
+
+    @property
+    def has_video(self) -> bool:
+        """True when the file has a real video stream (cover art in an MP3 does not count)."""
+        return self.video_codec is not None
+
+
+def probe(path: Path) -> MediaInfo:
+    """Describe a media file with ffprobe; raise MediaError for missing, empty or corrupt files."""
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path}: file is empty")
+    cmd = [FFPROBE, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+           str(path)]
+    try:
+        out = _run(cmd, input_bytes=None, tool="ffprobe", what=f"reading {path.name}")
+    except ToolError as exc:
+        raise ToolError("ffprobe", f"{path.name} is not a readable media file",
+                        exc.stderr_tail) from exc
+    return _media_info(json.loads(out))
+
+
+def _media_info(data: dict[str, Any]) -> MediaInfo:
+    streams = data.get("streams", [])
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    video = next(
+        (
+            s
+            for s in streams
+            if s.get("codec_type") == "video"
+            and not s.get("disposition", {}).get("attached_pic")
+        ),
+        None,
+    )
+    fmt = data.get("format", {})
+    duration = _float(fmt.get("duration")) or _float((audio or {}).get("duration"))
+    return MediaInfo(
+        duration_seconds=duration,
+        format_name=str(fmt.get("format_name", "")),
+        audio_codec=audio.get("codec_name") if audio else None,
+        audio_channels=int(audio.get("channels", 0)) if audio else 0,
+        audio_sample_rate=int(audio.get("sample_rate", 0)) if audio else 0,
+        video_codec=video.get("codec_name") if video else None,
+        width=int(video.get("width", 0)) if video else 0,
+        height=int(video.get("height", 0)) if video else 0,
+    )
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0

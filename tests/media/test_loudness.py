@@ -1,0 +1,45 @@
+"""Our BS.1770 meter against ffmpeg's ebur128 filter, and the gain plan."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cratedig.media.decode import decode_pcm
+from cratedig.media.loudness import Loudness, integrated_lufs, measure, plan_gain, true_peak_dbtp
+from tests.fixtures.media import ebur128, make_clip
+
+
+@pytest.mark.parametrize(("sound", "volume"), [("groove", 0), ("noise", -6), ("tone", -20)])
+def test_integrated_loudness_matches_ffmpeg(tmp_path: Path, sound: str, volume: float) -> None:
+    clip = make_clip(tmp_path / f"{sound}.wav", 5.0, sound=sound, volume_db=volume)
+    ours = measure(decode_pcm(clip, source_channels=2))
+    theirs, _ = ebur128(clip)
+    assert ours.integrated_lufs == pytest.approx(theirs, abs=0.2)
+
+
+def test_silence_has_no_loudness_and_needs_no_gain() -> None:
+    quiet = Loudness(integrated_lufs(np.zeros((48000, 2), np.float32)), -math.inf)
+    assert quiet.integrated_lufs is None
+    assert plan_gain(quiet, target_lufs=-16, max_true_peak_dbtp=-1.5).gain_db == 0.0
+
+
+def test_true_peak_finds_the_peak_between_samples() -> None:
+    # A quarter-rate sine sampled at 45 degrees: every sample sits 3 dB below the real crest.
+    n = np.arange(48000)
+    wave = (0.5 * np.sin(2 * np.pi * n / 4 + np.pi / 4)).astype(np.float32)
+    stereo = np.stack([wave, wave], axis=1)
+    sample_peak = 20 * math.log10(float(np.abs(wave).max()))
+    assert sample_peak == pytest.approx(-9.03, abs=0.01)
+    assert true_peak_dbtp(stereo) == pytest.approx(20 * math.log10(0.5), abs=0.3)
+
+
+def test_gain_reaches_the_target_unless_the_peak_ceiling_binds() -> None:
+    free = plan_gain(Loudness(-20.0, -10.0), target_lufs=-16, max_true_peak_dbtp=-1.5)
+    assert (free.gain_db, free.limited_by_peak) == (4.0, False)
+    capped = plan_gain(Loudness(-20.0, -3.0), target_lufs=-16, max_true_peak_dbtp=-1.5)
+    assert (capped.gain_db, capped.limited_by_peak) == (1.5, True)
+    assert capped.factor == pytest.approx(10 ** (1.5 / 20))

@@ -1,0 +1,111 @@
+"""The `cratedig` command line as a user runs it: exit codes, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.media import make_clip, make_long_header_wav, make_video_only
+
+
+def cratedig(*args: str, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script."""
+    env = dict(os.environ)
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    exe = Path(sys.executable).parent / "cratedig"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+
+
+def test_process_file_prints_progress_and_the_analysis(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", 3.0, video=True)
+    done = cratedig("process-file", str(clip), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "decoding clip.mp4" in done.stderr and "done in" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["duration_seconds"] == pytest.approx(3.0, abs=0.05)
+    assert (tmp_path / "out" / "thumbnail.jpg").is_file()
+
+
+def test_analyze_prints_one_json_line(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp3", 4.0)
+    done = cratedig("analyze", str(clip))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    report = json.loads(lines[0])
+    assert {"bpm", "bpm_confidence", "key", "scale", "key_confidence", "duration_seconds",
+            "loudness_lufs"} <= set(report)
+    assert report["gain_db"] == 0.0
+
+
+def _bad(tmp_path: Path, name: str) -> Path:
+    if name == "missing":
+        return tmp_path / "nope.mp4"
+    if name == "empty":
+        path = tmp_path / "empty.mp3"
+        path.write_bytes(b"")
+        return path
+    if name == "corrupt":
+        path = tmp_path / "corrupt.mp4"
+        path.write_bytes(os.urandom(50_000))
+        return path
+    if name == "no-audio":
+        return make_video_only(tmp_path / "silent-film.mp4")
+    if name == "three-hours":
+        return make_long_header_wav(tmp_path / "three-hours.wav")
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("missing", "no such file"),
+    ("empty", "file is empty"),
+    ("corrupt", "not a readable media file"),
+    ("no-audio", "has no audio stream"),
+    ("three-hours", "180.0 min long; the maximum is 10.0 min"),
+])
+@pytest.mark.parametrize("command", ["process-file", "analyze"])
+def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(
+        tmp_path: Path, name: str, reason: str, command: str) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    path = _bad(tmp_path, name)
+    extra = ["--out", str(tmp_path / "out")] if command == "process-file" else []
+    done = cratedig(command, str(path), *extra, "--quiet" if extra else "--max-duration=600",
+                    tmpdir=temp)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("cratedig: error: ") and reason in lines[0]
+    assert list(temp.iterdir()) == []
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_max_duration_is_configurable(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.wav", 6.0)
+    done = cratedig("analyze", str(clip), "--max-duration", "5")
+    assert done.returncode == 1
+    assert "the maximum is 0.1 min" in done.stderr
+
+
+def test_silence_has_no_tempo_and_no_key(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "silence.wav", 4.0, sound="silence")
+    done = cratedig("process-file", str(clip), "--out", str(tmp_path / "out"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["bpm"] is None and report["key"] is None and report["scale"] is None
+    assert report["loudness_lufs"] is None and report["gain_db"] == 0.0
+
+
+def test_bad_flag_value_is_an_error(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.wav", 1.0)
+    done = cratedig("process-file", str(clip), "--out", str(tmp_path), "--waveform-size", "big")
+    assert done.returncode == 1
+    assert "--waveform-size must look like 1800x280" in done.stderr
