@@ -15,15 +15,20 @@ _NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
 def _ffmpeg(*args: str) -> str:
-    done = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", *args],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-y", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stderr
 
 
 def _loudnorm_measure(path: Path) -> dict[str, Any]:
-    err = _ffmpeg("-i", str(path), "-af", "loudnorm=I=-16:TP=-1.5:print_format=json",
-                  "-f", "null", "-")
-    result: dict[str, Any] = json.loads(err[err.rindex("{"):err.rindex("}") + 1])
+    err = _ffmpeg(
+        "-i", str(path), "-af", "loudnorm=I=-16:TP=-1.5:print_format=json", "-f", "null", "-"
+    )
+    result: dict[str, Any] = json.loads(err[err.rindex("{") : err.rindex("}") + 1])
     return result
 
 
@@ -33,25 +38,73 @@ def run_baseline(path: Path, out: Path) -> dict[str, Any]:
 
     out.mkdir(parents=True, exist_ok=True)
     m = _loudnorm_measure(path)
-    second_pass = (f"loudnorm=I=-16:TP=-1.5:measured_I={m['input_i']}:"
-                   f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
-                   f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}")
-    _ffmpeg("-i", str(path), "-af", second_pass, "-ar", "48000", "-ac", "2",
-            "-c:a", "pcm_s24le", str(out / "audio.wav"))
-    _ffmpeg("-i", str(path), "-af", second_pass, "-ar", "48000", "-ac", "2",
-            "-c:a", "libmp3lame", "-b:a", "320k", str(out / "audio.mp3"))
+    second_pass = (
+        f"loudnorm=I=-16:TP=-1.5:measured_I={m['input_i']}:"
+        f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
+        f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}"
+    )
+    _ffmpeg(
+        "-i",
+        str(path),
+        "-af",
+        second_pass,
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        "-c:a",
+        "pcm_s24le",
+        str(out / "audio.wav"),
+    )
+    _ffmpeg(
+        "-i",
+        str(path),
+        "-af",
+        second_pass,
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "320k",
+        str(out / "audio.mp3"),
+    )
     (out / "hls").mkdir(exist_ok=True)
-    _ffmpeg("-i", str(out / "audio.mp3"), "-c:a", "aac", "-b:a", "320k", "-f", "hls",
-            "-hls_time", "2", "-hls_playlist_type", "vod",
-            "-hls_segment_filename", str(out / "hls" / "segment_%03d.ts"),
-            str(out / "hls" / "playlist.m3u8"))
-    _ffmpeg("-i", str(out / "audio.mp3"), "-filter_complex",
-            "showwavespic=s=1800x280:split_channels=0", "-frames:v", "1",
-            str(out / "waveform.png"))
+    _ffmpeg(
+        "-i",
+        str(out / "audio.mp3"),
+        "-c:a",
+        "aac",
+        "-b:a",
+        "320k",
+        "-f",
+        "hls",
+        "-hls_time",
+        "2",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_segment_filename",
+        str(out / "hls" / "segment_%03d.ts"),
+        str(out / "hls" / "playlist.m3u8"),
+    )
+    _ffmpeg(
+        "-i",
+        str(out / "audio.mp3"),
+        "-filter_complex",
+        "showwavespic=s=1800x280:split_channels=0",
+        "-frames:v",
+        "1",
+        str(out / "waveform.png"),
+    )
     y, sr = librosa.load(str(out / "audio.mp3"), sr=22050, mono=True)
     tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
-    scores = [(float(np.corrcoef(np.roll(profile, k), chroma)[0, 1]), k, scale)
-              for scale, profile in (("major", _MAJOR), ("minor", _MINOR)) for k in range(12)]
+    scores = [
+        (float(np.corrcoef(np.roll(profile, k), chroma)[0, 1]), k, scale)
+        for scale, profile in (("major", _MAJOR), ("minor", _MINOR))
+        for k in range(12)
+    ]
     _, tonic, scale = max(scores)
     return {"bpm": float(np.atleast_1d(tempo)[0]), "key": _NAMES[tonic], "scale": scale}

@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cratedig.media.analysis import analyze_pcm
+
 from bench.baseline import run_baseline
 from bench.dataset import DEFAULT_COUNT, DEFAULT_OUT, ensure_dataset
 from bench.table import print_table
-from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
 from cratedig.media.process import process_file
 
@@ -60,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     """Print the speed table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clips", type=int, default=12, help="clips timed (default 12)")
-    parser.add_argument("--baseline-clips", type=int, default=4,
-                        help="clips also run through the slow baseline (default 4)")
+    parser.add_argument(
+        "--baseline-clips",
+        type=int,
+        default=4,
+        help="clips also run through the slow baseline (default 4)",
+    )
     args = parser.parse_args(argv)
     labels = ensure_dataset(DEFAULT_OUT, DEFAULT_COUNT)
     clips = [DEFAULT_OUT / label.file for label in labels[: args.clips]]
@@ -73,10 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         ["measure", "seconds", "target", "ok"],
         [
             ["decode (ffmpeg → float PCM)", f"{figures['decode']:.3f}", "", ""],
-            ["analysis alone (BPM + key)", f"{figures['analysis']:.3f}", "≤ 0.15",
-             _ok(figures["analysis"] <= 0.15)],
-            ["process-file, full", f"{figures['process_file']:.3f}", "≤ 1.2",
-             _ok(figures["process_file"] <= 1.2)],
+            [
+                "analysis alone (BPM + key)",
+                f"{figures['analysis']:.3f}",
+                "≤ 0.15",
+                _ok(figures["analysis"] <= 0.15),
+            ],
+            [
+                "process-file, full",
+                f"{figures['process_file']:.3f}",
+                "≤ 1.2",
+                _ok(figures["process_file"] <= 1.2),
+            ],
             ["baseline (separate calls + librosa)", f"{figures['baseline']:.3f}", "", ""],
             ["speed-up vs baseline (same clips)", f"{ratio:.1f}x", "≥ 5x", _ok(ratio >= 5)],
         ],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
 
 
 @pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point TMPDIR at an empty directory for the test, so leftovers can be checked."""
     temp = tmp_path / "system-tmp"
     temp.mkdir()
@@ -21,4 +20,4 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    yield temp
+    return temp

@@ -19,8 +19,9 @@ def cratedig(*args: str, tmpdir: Path | None = None) -> subprocess.CompletedProc
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
     exe = Path(sys.executable).parent / "cratedig"
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 def test_process_file_prints_progress_and_the_analysis(tmp_path: Path) -> None:
@@ -40,8 +41,15 @@ def test_analyze_prints_one_json_line(tmp_path: Path) -> None:
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1
     report = json.loads(lines[0])
-    assert {"bpm", "bpm_confidence", "key", "scale", "key_confidence", "duration_seconds",
-            "loudness_lufs"} <= set(report)
+    assert {
+        "bpm",
+        "bpm_confidence",
+        "key",
+        "scale",
+        "key_confidence",
+        "duration_seconds",
+        "loudness_lufs",
+    } <= set(report)
     assert report["gain_db"] == 0.0
 
 
@@ -63,22 +71,27 @@ def _bad(tmp_path: Path, name: str) -> Path:
     raise AssertionError(name)
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("missing", "no such file"),
-    ("empty", "file is empty"),
-    ("corrupt", "not a readable media file"),
-    ("no-audio", "has no audio stream"),
-    ("three-hours", "180.0 min long; the maximum is 10.0 min"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing", "no such file"),
+        ("empty", "file is empty"),
+        ("corrupt", "not a readable media file"),
+        ("no-audio", "has no audio stream"),
+        ("three-hours", "180.0 min long; the maximum is 10.0 min"),
+    ],
+)
 @pytest.mark.parametrize("command", ["process-file", "analyze"])
 def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(
-        tmp_path: Path, name: str, reason: str, command: str) -> None:
+    tmp_path: Path, name: str, reason: str, command: str
+) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
     path = _bad(tmp_path, name)
     extra = ["--out", str(tmp_path / "out")] if command == "process-file" else []
-    done = cratedig(command, str(path), *extra, "--quiet" if extra else "--max-duration=600",
-                    tmpdir=temp)
+    done = cratedig(
+        command, str(path), *extra, "--quiet" if extra else "--max-duration=600", tmpdir=temp
+    )
     assert done.returncode == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()

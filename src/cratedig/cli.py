@@ -57,14 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_media_flags(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--no-normalize", action="store_true",
-                         help="keep the source level (no loudness gain)")
+    command.add_argument(
+        "--no-normalize", action="store_true", help="keep the source level (no loudness gain)"
+    )
     command.add_argument("--target-lufs", type=float, help="loudness target (default -16)")
     command.add_argument("--max-duration", type=float, help="seconds (default 600)")
     command.add_argument("--waveform-size", help="PNG size as WIDTHxHEIGHT (default 1800x280)")
     command.add_argument("--waveform-color", help="bar colour, #rrggbb[aa]")
-    command.add_argument("--transparent", action="store_true",
-                         help="transparent waveform background")
+    command.add_argument(
+        "--transparent", action="store_true", help="transparent waveform background"
+    )
 
 
 def _options(args: argparse.Namespace) -> ProcessOptions:

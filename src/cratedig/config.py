@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
-    media: MediaSettings = MediaSettings()
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
 
 def parse_colour(value: str) -> tuple[int, int, int, int]:
@@ -53,7 +53,7 @@ def parse_colour(value: str) -> tuple[int, int, int, int]:
         text += "ff"
     if len(text) != 8 or any(ch not in "0123456789abcdefABCDEF" for ch in text):
         raise ValueError(f"not a colour: {value!r} (use #rrggbb or #rrggbbaa)")
-    red, green, blue, alpha = (int(text[i:i + 2], 16) for i in range(0, 8, 2))
+    red, green, blue, alpha = (int(text[i : i + 2], 16) for i in range(0, 8, 2))
     return red, green, blue, alpha
 
 

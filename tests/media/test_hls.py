@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from cratedig.media.hls import Segment, render_playlist, segment_times
@@ -9,14 +11,14 @@ from cratedig.media.hls import Segment, render_playlist, segment_times
 
 def _durations(total: float, cuts: list[float]) -> list[float]:
     edges = [0.0, *cuts, total]
-    return [b - a for a, b in zip(edges, edges[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(edges)]
 
 
 @pytest.mark.parametrize("total", [0.5, 2.0, 2.0213, 7.3, 30.0213, 30.4, 30.6, 59.99, 600.02])
 def test_segments_are_at_most_the_target_and_never_a_runt(total: float) -> None:
     durations = _durations(total, segment_times(total, 2.0))
     assert sum(durations) == pytest.approx(total)
-    assert max(durations) <= 2.0 + 1e-9 or len(durations) == 1 and total <= 2.05
+    assert max(durations) <= 2.0 + 1e-9 or (len(durations) == 1 and total <= 2.05)
     if len(durations) > 1:
         assert min(durations) >= 0.5
 

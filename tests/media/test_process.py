@@ -33,8 +33,16 @@ def video_result(tmp_path_factory: pytest.TempPathFactory) -> ProcessResult:
 
 def test_writes_every_artifact(video_result: ProcessResult) -> None:
     names = set(video_result.files)
-    assert {"audio.wav", "audio.mp3", "waveform.png", "waveform.json", "analysis.json",
-            "thumbnail.jpg", f"hls/{PLAYLIST_NAME}", "hls/segment_000.ts"} <= names
+    assert {
+        "audio.wav",
+        "audio.mp3",
+        "waveform.png",
+        "waveform.json",
+        "analysis.json",
+        "thumbnail.jpg",
+        f"hls/{PLAYLIST_NAME}",
+        "hls/segment_000.ts",
+    } <= names
     assert not [p for p in video_result.out_dir.iterdir() if p.name.startswith("cratedig-job")]
 
 
@@ -42,15 +50,17 @@ def test_wav_is_24bit_48k_stereo_of_the_right_length(video_result: ProcessResult
     info = ffprobe(video_result.out_dir / "audio.wav")
     stream = info["streams"][0]
     assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
-        "pcm_s24le", "48000", 2)
+        "pcm_s24le",
+        "48000",
+        2,
+    )
     assert float(info["format"]["duration"]) == pytest.approx(7.3, abs=FRAME_TOLERANCE)
 
 
 def test_mp3_is_320k_cbr_and_plays_for_the_same_length(video_result: ProcessResult) -> None:
     out = video_result.out_dir
     stream = ffprobe(out / "audio.mp3")["streams"][0]
-    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
-        "mp3", "48000", 2)
+    assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == ("mp3", "48000", 2)
     assert int(stream["bit_rate"]) == 320000
     drift = abs(decoded_frames(out / "audio.mp3") - decoded_frames(out / "audio.wav"))
     assert drift <= 1152
@@ -81,7 +91,10 @@ def test_hls_is_a_vod_playlist_of_short_aac_segments(video_result: ProcessResult
     for name in names:
         stream = ffprobe(hls_dir / name)["streams"][0]
         assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
-            "aac", "48000", 2)
+            "aac",
+            "48000",
+            2,
+        )
 
 
 def test_hls_plays_as_a_whole_for_the_full_duration(video_result: ProcessResult) -> None:
@@ -123,8 +136,15 @@ def test_analysis_json_has_every_field(video_result: ProcessResult) -> None:
     # AAC in MP4 decodes up to one (44.1 kHz) frame longer than asked: that is the source.
     assert report["duration_seconds"] == pytest.approx(7.3, abs=FRAME_TOLERANCE)
     assert report["sample_rate"] == 48000 and report["channels"] == 2
-    for field in ("bpm", "bpm_confidence", "key", "scale", "key_confidence", "loudness_lufs",
-                  "toolkit_version"):
+    for field in (
+        "bpm",
+        "bpm_confidence",
+        "key",
+        "scale",
+        "key_confidence",
+        "loudness_lufs",
+        "toolkit_version",
+    ):
         assert field in report
     assert 0.0 <= report["bpm_confidence"] <= 1.0
     assert 0.0 <= report["key_confidence"] <= 1.0
@@ -172,8 +192,11 @@ def test_normalisation_can_be_turned_off(tmp_path: Path) -> None:
 def test_waveform_size_and_transparency_are_configurable(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "in.mp3", 2.0)
     style = WaveformStyle(width=600, height=120, transparent=True)
-    process_file(clip, tmp_path / "out", replace(ProcessOptions(), waveform_style=style,
-                                                 waveform_columns=300))
+    process_file(
+        clip,
+        tmp_path / "out",
+        replace(ProcessOptions(), waveform_style=style, waveform_columns=300),
+    )
     with Image.open(tmp_path / "out" / "waveform.png") as image:
         assert image.size == (600, 120)
         alpha = np.asarray(image.convert("RGBA"))[:, :, 3]

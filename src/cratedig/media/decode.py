@@ -12,8 +12,14 @@ from cratedig.media.ffmpeg import run_ffmpeg
 PCM = npt.NDArray[np.float32]
 
 
-def decode_pcm(path: Path, *, sample_rate: int = 48000, channels: int = 2,
-               max_seconds: float | None = None, source_channels: int = 0) -> PCM:
+def decode_pcm(
+    path: Path,
+    *,
+    sample_rate: int = 48000,
+    channels: int = 2,
+    max_seconds: float | None = None,
+    source_channels: int = 0,
+) -> PCM:
     """Decode the first audio stream to float32 samples shaped (frames, channels).
 
     A mono source is duplicated at full level into every channel (ffmpeg's own upmix
@@ -23,8 +29,17 @@ def decode_pcm(path: Path, *, sample_rate: int = 48000, channels: int = 2,
     args = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn"]
     if max_seconds is not None:
         args += ["-t", f"{max_seconds:.3f}"]
-    args += ["-ac", str(decode_channels), "-ar", str(sample_rate), "-f", "f32le",
-             "-c:a", "pcm_f32le", "pipe:1"]
+    args += [
+        "-ac",
+        str(decode_channels),
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "f32le",
+        "-c:a",
+        "pcm_f32le",
+        "pipe:1",
+    ]
     raw = run_ffmpeg(args, what=f"decoding {path.name}")
     samples = np.frombuffer(raw, dtype="<f4").reshape(-1, decode_channels)
     if decode_channels != channels:
@@ -36,4 +51,5 @@ def to_mono(samples: PCM) -> PCM:
     """Average the channels into one."""
     if samples.ndim == 1:
         return samples
-    return samples.mean(axis=1, dtype=np.float32)
+    mono: PCM = samples.mean(axis=1, dtype=np.float32)
+    return mono

@@ -21,7 +21,8 @@ def require_tools() -> None:
     missing = [tool for tool in (FFMPEG, FFPROBE) if shutil.which(tool) is None]
     if missing:
         raise MediaError(
-            f"{' and '.join(missing)} not found on PATH: install ffmpeg (Debian: apt-get install ffmpeg)"
+            f"{' and '.join(missing)} not found on PATH: "
+            "install ffmpeg (Debian: apt-get install ffmpeg)"
         )
 
 
@@ -88,13 +89,22 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"{path}: is a directory, not a media file")
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: file is empty")
-    cmd = [FFPROBE, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-           str(path)]
+    cmd = [
+        FFPROBE,
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        str(path),
+    ]
     try:
         out = _run(cmd, input_bytes=None, tool="ffprobe", what=f"reading {path.name}")
     except ToolError as exc:
-        raise ToolError("ffprobe", f"{path.name} is not a readable media file",
-                        exc.stderr_tail) from exc
+        raise ToolError(
+            "ffprobe", f"{path.name} is not a readable media file", exc.stderr_tail
+        ) from exc
     return _media_info(json.loads(out))
 
 
@@ -105,8 +115,7 @@ def _media_info(data: dict[str, Any]) -> MediaInfo:
         (
             s
             for s in streams
-            if s.get("codec_type") == "video"
-            and not s.get("disposition", {}).get("attached_pic")
+            if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
         ),
         None,
     )

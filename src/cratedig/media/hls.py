@@ -37,8 +37,7 @@ def segment_times(total_seconds: float, target: float) -> list[float]:
 def read_segment_list(csv_path: Path) -> list[Segment]:
     """Read the segment muxer's CSV list (name, start, end) into segments."""
     with csv_path.open(newline="") as handle:
-        return [Segment(row[0], float(row[2]) - float(row[1])) for row in csv.reader(handle)
-                if row]
+        return [Segment(row[0], float(row[2]) - float(row[1])) for row in csv.reader(handle) if row]
 
 
 def render_playlist(segments: list[Segment]) -> str:

@@ -21,7 +21,9 @@ MEASURE_RATE = 48000
 SILENCE_LUFS = -70.0
 # BS.1770 annex 2's interpolator: a 48-tap low-pass at the original Nyquist, in 4 phases.
 _TP_FILTER = signal.firwin(48, 0.25, window=("kaiser", 8.0)) * 4
-_TP_PHASES = [_TP_FILTER[k::4].astype(np.float32) for k in range(4)]  # BS.1770's absolute gate: anything quieter counts as silence
+_TP_PHASES = [
+    _TP_FILTER[k::4].astype(np.float32) for k in range(4)
+]  # BS.1770's absolute gate: anything quieter counts as silence
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,13 @@ def load_audio(path: Path, max_duration_seconds: float) -> tuple[MediaInfo, np.n
     info = probe(path)
     check_input(info, path, max_duration_seconds)
     # Decode a little past the limit so a file whose header lies about its length is caught.
-    samples = decode_pcm(path, sample_rate=SAMPLE_RATE, channels=CHANNELS,
-                         max_seconds=max_duration_seconds + 1,
-                         source_channels=info.audio_channels)
+    samples = decode_pcm(
+        path,
+        sample_rate=SAMPLE_RATE,
+        channels=CHANNELS,
+        max_seconds=max_duration_seconds + 1,
+        source_channels=info.audio_channels,
+    )
     if samples.shape[0] == 0:
         raise MediaError(f"{path.name}: audio stream decodes to nothing")
     if samples.shape[0] > max_duration_seconds * SAMPLE_RATE:
@@ -77,8 +81,12 @@ def load_audio(path: Path, max_duration_seconds: float) -> tuple[MediaInfo, np.n
     return info, samples
 
 
-def process_file(path: Path, out_dir: Path, options: ProcessOptions | None = None,
-                 progress: Progress | None = None) -> ProcessResult:
+def process_file(
+    path: Path,
+    out_dir: Path,
+    options: ProcessOptions | None = None,
+    progress: Progress | None = None,
+) -> ProcessResult:
     """Write audio.wav, audio.mp3, hls/, waveform.png/.json, analysis.json (+ thumbnail.jpg)."""
     options = options or ProcessOptions()
     say = progress or (lambda _: None)
@@ -88,13 +96,20 @@ def process_file(path: Path, out_dir: Path, options: ProcessOptions | None = Non
         say(f"decoding {path.name}")
         info, source = load_audio(path, options.max_duration_seconds)
         if info.has_video:  # needs only the source, so it runs beside everything else
-            encoders.start(start_thumbnail(path, work / "thumbnail.jpg", info.duration_seconds),
-                           "thumbnail")
+            encoders.start(
+                start_thumbnail(path, work / "thumbnail.jpg", info.duration_seconds), "thumbnail"
+            )
         say("measuring loudness")
         measured = loudness.measure(source, SAMPLE_RATE)
-        gain = (loudness.plan_gain(measured, target_lufs=options.target_lufs,
-                                   max_true_peak_dbtp=options.max_true_peak_dbtp)
-                if options.normalize else loudness.GainPlan(0.0, False))
+        gain = (
+            loudness.plan_gain(
+                measured,
+                target_lufs=options.target_lufs,
+                max_true_peak_dbtp=options.max_true_peak_dbtp,
+            )
+            if options.normalize
+            else loudness.GainPlan(0.0, False)
+        )
         samples = (source * np.float32(gain.factor)) if gain.gain_db else source
         say(f"writing WAV (gain {gain.gain_db:+.2f} dB)")
         wav = work / "audio.wav"
@@ -102,8 +117,10 @@ def process_file(path: Path, out_dir: Path, options: ProcessOptions | None = Non
         (work / "hls").mkdir()
         say("encoding HLS and MP3 in parallel")
         # The AAC encode is the longest job: start it first.
-        encoders.start(encode.start_hls(wav, work / "hls", samples.shape[0], SAMPLE_RATE,
-                                        options.encode), "HLS")
+        encoders.start(
+            encode.start_hls(wav, work / "hls", samples.shape[0], SAMPLE_RATE, options.encode),
+            "HLS",
+        )
         encoders.start(encode.start_mp3(wav, work / "audio.mp3", options.encode), "MP3")
         say("drawing waveform")
         _write_waveform(samples, work, options)
@@ -149,8 +166,9 @@ def _write_waveform(samples: np.ndarray, work: Path, options: ProcessOptions) ->
     waveform.render_png(samples, work / "waveform.png", options.waveform_style)
 
 
-def analysis_report(samples: np.ndarray, measured: loudness.Loudness,
-                    gain: loudness.GainPlan) -> dict[str, Any]:
+def analysis_report(
+    samples: np.ndarray, measured: loudness.Loudness, gain: loudness.GainPlan
+) -> dict[str, Any]:
     """The analysis.json document for audio at `samples` (after `gain` was applied)."""
     found = analyze_pcm(samples, SAMPLE_RATE)
     source_lufs = measured.integrated_lufs

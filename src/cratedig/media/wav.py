@@ -14,8 +14,9 @@ _FULL_SCALE_24 = 2**23
 
 def write_wav24(path: Path, samples: PCM, sample_rate: int) -> None:
     """Write (frames, channels) float samples in [-1, 1] as 24-bit little-endian PCM."""
-    ints = np.clip(np.rint(samples.astype(np.float64) * _FULL_SCALE_24),
-                   -_FULL_SCALE_24, _FULL_SCALE_24 - 1).astype("<i4")
+    ints = np.clip(
+        np.rint(samples.astype(np.float64) * _FULL_SCALE_24), -_FULL_SCALE_24, _FULL_SCALE_24 - 1
+    ).astype("<i4")
     # Keep the low three bytes of each little-endian int32: that is 24-bit PCM.
     packed = ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     with wave.open(str(path), "wb") as out:

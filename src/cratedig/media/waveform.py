@@ -31,14 +31,15 @@ def column_peaks(mono: npt.NDArray[np.float32], columns: int) -> tuple[FloatArra
     per_column = mono.shape[0] // columns
     grid = mono[: per_column * columns].reshape(columns, per_column)
     low, high = grid.min(axis=1).astype(np.float64), grid.max(axis=1).astype(np.float64)
-    rest = mono[per_column * columns:]
+    rest = mono[per_column * columns :]
     if rest.size:
         low[-1], high[-1] = min(low[-1], float(rest.min())), max(high[-1], float(rest.max()))
     return low, high
 
 
-def waveform_json(samples: PCM, sample_rate: int, columns: int = 1800,
-                  bits: int = 8) -> dict[str, Any]:
+def waveform_json(
+    samples: PCM, sample_rate: int, columns: int = 1800, bits: int = 8
+) -> dict[str, Any]:
     """Min/max pairs per column in audiowaveform's JSON format (version 2, one channel)."""
     mono = to_mono(samples)
     # Exactly `columns` pairs with a whole number of samples each, as the format requires:
