@@ -2,12 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint typecheck unit bench system system-test clean
 
-run: system $(DEV_STAMP)
+run: system $(RUN_STAMP)
 	$(VENV)/bin/cratedig demo
 
 test: system-test $(DEV_STAMP) lint typecheck unit
@@ -19,7 +20,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
-unit: system-test $(DEV_STAMP)
+unit: system-test $(DEV_STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/pytest -n 2 tests
 
 bench: system-test $(BENCH_STAMP)
@@ -28,13 +29,20 @@ bench: system-test $(BENCH_STAMP)
 system:
 	@scripts/install-system-deps.sh
 
-# Tests and benchmarks also render labelled music with fluidsynth.
 system-test:
-	@CRATEDIG_NEED_SYNTH=1 scripts/install-system-deps.sh
+	@scripts/install-system-deps.sh --test
+
+# hls.js and the other front-end packages, from the lock file.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e '.[dev]'
@@ -45,4 +53,4 @@ $(BENCH_STAMP): pyproject.toml $(DEV_STAMP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info web/node_modules

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Install the system tools cratedig needs (Debian/Ubuntu), only those that are missing.
+# Usage: install-system-deps.sh [--test]
 set -euo pipefail
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
-if [[ "${CRATEDIG_NEED_SYNTH:-0}" == "1" ]]; then
+# Tests and benchmarks also render music (fluidsynth), and play media in a browser.
+if [[ "${1:-}" == "--test" ]]; then
   command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
   [[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || missing+=(fluid-soundfont-gm)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
