@@ -220,3 +220,12 @@ def test_failure_leaves_no_partial_output(tmp_path: Path, private_tmp: Path) -> 
         process_file(bad, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
     assert list(private_tmp.iterdir()) == []
+
+
+def test_an_exact_multiple_of_the_segment_length_has_no_runt(tmp_path: Path) -> None:
+    # 4.000 s of PCM becomes 4.021 s of AAC (one priming frame): the classic 21 ms runt.
+    process_file(make_clip(tmp_path / "exact.wav", 4.0), tmp_path / "out")
+    lines = (tmp_path / "out" / "hls" / PLAYLIST_NAME).read_text().splitlines()
+    durations = [float(x.split(":")[1].rstrip(",")) for x in lines if x.startswith("#EXTINF:")]
+    assert len(durations) == 2
+    assert all(1.9 <= d <= 2.05 for d in durations)

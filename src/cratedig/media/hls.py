@@ -9,8 +9,10 @@ from pathlib import Path
 
 SEGMENT_PATTERN = "segment_%03d.ts"
 PLAYLIST_NAME = "playlist.m3u8"
-# A tail shorter than this is folded into the segment before it by splitting the last
-# two evenly: players stall on tiny runt segments (the classic 20 ms AAC-priming tail).
+# Players stall on tiny runt segments, such as the classic 21 ms AAC-priming tail. A tail
+# up to 2 % of the target joins the segment before it (2.0 s becomes at most 2.04 s); a
+# longer one under a quarter of the target is balanced by splitting the last two evenly.
+MERGE_TAIL_FRACTION = 0.02
 MIN_TAIL_FRACTION = 0.25
 
 
@@ -27,7 +29,9 @@ def segment_times(total_seconds: float, target: float) -> list[float]:
     count = max(1, math.ceil(total_seconds / target - 1e-9))
     cuts = [target * i for i in range(1, count)]
     tail = total_seconds - target * (count - 1)
-    if count >= 2 and tail < target * MIN_TAIL_FRACTION:
+    if count >= 2 and tail <= target * MERGE_TAIL_FRACTION:
+        cuts.pop()
+    elif count >= 2 and tail < target * MIN_TAIL_FRACTION:
         cuts.pop()
         start = cuts[-1] if cuts else 0.0
         cuts.append(start + (total_seconds - start) / 2)
