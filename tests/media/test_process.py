@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from cratedig.media.decode import decode_pcm
-from cratedig.media.errors import MediaError
+from cratedig.media.errors import ToolError
 from cratedig.media.hls import PLAYLIST_NAME
 from cratedig.media.process import ProcessOptions, ProcessResult, process_file
 from cratedig.media.waveform import WaveformStyle
@@ -216,8 +216,10 @@ def test_rerun_replaces_artifacts_and_leaves_no_stale_segments(tmp_path: Path) -
 def test_failure_leaves_no_partial_output(tmp_path: Path, private_tmp: Path) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
-    with pytest.raises(MediaError):
+    with pytest.raises(ToolError) as failure:
         process_file(bad, tmp_path / "out")
+    assert failure.value.tool == "ffprobe"
+    assert "Invalid data" in failure.value.stderr_tail or "moov atom" in failure.value.stderr_tail
     assert list((tmp_path / "out").iterdir()) == []
     assert list(private_tmp.iterdir()) == []
 
@@ -229,3 +231,18 @@ def test_an_exact_multiple_of_the_segment_length_has_no_runt(tmp_path: Path) -> 
     durations = [float(x.split(":")[1].rstrip(",")) for x in lines if x.startswith("#EXTINF:")]
     assert len(durations) == 2
     assert all(1.9 <= d <= 2.05 for d in durations)
+
+
+def test_a_successful_run_leaves_nothing_in_temp_dirs(tmp_path: Path, private_tmp: Path) -> None:
+    out = tmp_path / "out"
+    process_file(make_clip(tmp_path / "clip.mp4", 2.0, video=True), out)
+    assert list(private_tmp.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == [
+        "analysis.json",
+        "audio.mp3",
+        "audio.wav",
+        "hls",
+        "thumbnail.jpg",
+        "waveform.json",
+        "waveform.png",
+    ]
