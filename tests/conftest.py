@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-    raise pytest.UsageError("ffmpeg/ffprobe are required: run `make test` (it installs them)")
+# Required tools fail the run loudly rather than skipping the tests that need them.
+_REQUIRED = {
+    "ffmpeg": shutil.which("ffmpeg"),
+    "ffprobe": shutil.which("ffprobe"),
+    "fluidsynth": shutil.which("fluidsynth"),
+    "fluid-soundfont-gm": Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists() or None,
+}
+_MISSING = [name for name, found in _REQUIRED.items() if not found]
+if _MISSING:
+    raise pytest.UsageError(f"missing {', '.join(_MISSING)}: run `make test`, which installs them")
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""One call that turns decoded PCM into tempo and key, with honest confidences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from cratedig.media.key import estimate_key
+from cratedig.media.tempo import estimate_tempo
+
+SILENCE_DBFS = -60.0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Tempo and key of a clip; None fields mean 'no clear beat' or 'no tonal centre'."""
+
+    bpm: float | None
+    bpm_confidence: float
+    key: str | None
+    scale: str | None
+    key_confidence: float
+
+
+NOTHING = Analysis(bpm=None, bpm_confidence=0.0, key=None, scale=None, key_confidence=0.0)
+
+
+def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis:
+    """Estimate BPM and key from float PCM shaped (frames, channels) or (frames,)."""
+    data = np.asarray(samples, dtype=np.float32)
+    mono = data if data.ndim == 1 else data.mean(axis=1, dtype=np.float32)
+    mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    # Seconds of audio are needed before either a beat or a key means anything.
+    if mono.size < sample_rate * 2 or _rms_dbfs(mono) < SILENCE_DBFS:
+        return NOTHING
+    tempo = estimate_tempo(mono, sample_rate)
+    key = estimate_key(mono, sample_rate)
+    return Analysis(
+        bpm=tempo.bpm,
+        bpm_confidence=tempo.confidence,
+        key=key.key,
+        scale=key.scale,
+        # A confidence with no key to attach it to would only confuse readers of the JSON.
+        key_confidence=key.confidence if key.key is not None else 0.0,
+    )
+
+
+def _rms_dbfs(mono: npt.NDArray[np.float32]) -> float:
+    rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+    return 20.0 * np.log10(rms) if rms > 0 else -np.inf

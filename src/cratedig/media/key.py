@@ -1,0 +1,178 @@
+"""Musical key (tonic + major/minor) from a peak-picked, tuned log-frequency chroma, pure numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+LOW_PITCH, HIGH_PITCH = 28, 100  # E1 .. E7 (MIDI numbers)
+BASS_TOP = 55  # notes below G3 count as bass for the tonic vote
+MIN_CONFIDENCE = 0.25
+
+# Temperley (Kostka-Payne corpus) profiles, index 0 = tonic.
+TEMPERLEY_MAJOR = (
+    0.748,
+    0.060,
+    0.488,
+    0.082,
+    0.670,
+    0.460,
+    0.096,
+    0.715,
+    0.104,
+    0.366,
+    0.057,
+    0.400,
+)
+TEMPERLEY_MINOR = (
+    0.712,
+    0.084,
+    0.474,
+    0.618,
+    0.049,
+    0.460,
+    0.105,
+    0.747,
+    0.404,
+    0.067,
+    0.133,
+    0.330,
+)
+KRUMHANSL_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+KRUMHANSL_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+# A bass line mostly sits on the tonic, then the dominant and subdominant.
+BASS_MAJOR = (1.0, 0.0, 0.25, 0.0, 0.3, 0.5, 0.0, 0.6, 0.0, 0.35, 0.0, 0.1)
+BASS_MINOR = (1.0, 0.0, 0.25, 0.35, 0.0, 0.5, 0.0, 0.6, 0.35, 0.0, 0.25, 0.1)
+PROFILES = {
+    "temperley": (TEMPERLEY_MAJOR, TEMPERLEY_MINOR),
+    "krumhansl": (KRUMHANSL_MAJOR, KRUMHANSL_MINOR),
+}
+
+
+@dataclass(frozen=True)
+class KeyEstimate:
+    """Tonic name and scale (None when there is no tonal centre) with a 0..1 confidence."""
+
+    key: str | None
+    scale: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Chroma:
+    """Time-summed 12-bin pitch-class energy over the whole clip and over the bass register."""
+
+    full: F64
+    bass: F64
+    tonality: float  # share of spectral peak energy that lands near semitone centres
+
+
+def _spectrogram(mono: F32, sample_rate: int) -> tuple[F32, F64]:
+    # ~0.34 s windows resolve semitones down to the bass register; no overlap, because a key is
+    # a whole-clip statistic and half the frames halve the FFT cost.
+    n_fft = 1 << round(np.log2(sample_rate * 0.34))
+    hop = n_fft
+    if mono.size < n_fft:
+        mono = np.pad(mono, (0, n_fft - mono.size))
+    frames = sliding_window_view(mono, n_fft)[::hop] * np.hanning(n_fft).astype(np.float32)
+    mag = np.abs(np.fft.rfft(frames, axis=1)).astype(np.float32)
+    return mag, np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float64)
+
+
+def pitch_energy(mono: F32, sample_rate: int) -> tuple[F64, float]:
+    """Per-frame energy for MIDI pitches LOW_PITCH..HIGH_PITCH from spectral peaks, tuned."""
+    mag, freqs = _spectrogram(mono, sample_rate)
+    lo = int(np.searchsorted(freqs, 440.0 * 2 ** ((LOW_PITCH - 0.5 - 69) / 12)))
+    hi = int(np.searchsorted(freqs, 440.0 * 2 ** ((HIGH_PITCH + 0.5 - 69) / 12)))
+    band = mag[:, lo - 1 : hi + 1]
+    # Keep only local maxima along frequency: sinusoid peaks, not window leakage or noise floor.
+    core = band[:, 1:-1]
+    peaks = np.where((core > band[:, :-2]) & (core >= band[:, 2:]), core, 0.0)
+    # Refine each peak's frequency by parabolic interpolation on the log magnitude.
+    la, lb, lc = (np.log(band[:, k : k + core.shape[1]] + 1e-9) for k in range(3))
+    denom = la - 2 * lb + lc
+    offset = np.where(peaks > 0, 0.5 * (la - lc) / np.where(denom == 0, -1e-9, denom), 0.0)
+    bin_hz = freqs[1]
+    peak_freq = freqs[lo:hi][None, :] + offset * bin_hz
+    pitch = 69.0 + 12.0 * np.log2(np.maximum(peak_freq, 1.0) / 440.0)
+    weight = peaks.astype(np.float64) ** 2
+    # Global tuning: the circular mean of peak deviations from the equal-tempered grid.
+    dev = pitch - np.rint(pitch)
+    total = weight.sum()
+    if total <= 0:
+        return np.zeros((mag.shape[0], HIGH_PITCH - LOW_PITCH + 1)), 0.0
+    phasor = (weight * np.exp(2j * np.pi * dev)).sum() / total
+    tuning = float(np.angle(phasor) / (2 * np.pi))
+    pitch -= tuning
+    nearest = np.rint(pitch)
+    # Energy far from any semitone centre is noise or percussion; weight it down.
+    closeness = np.clip(1.0 - 2.0 * np.abs(pitch - nearest), 0.0, 1.0)
+    tonality = float((weight * closeness).sum() / total)
+    n_pitch = HIGH_PITCH - LOW_PITCH + 1
+    rows, cols = np.nonzero(peaks)
+    idx = np.clip(nearest[rows, cols].astype(int) - LOW_PITCH, 0, n_pitch - 1)
+    flat = np.bincount(
+        rows * n_pitch + idx,
+        weights=peaks[rows, cols] * closeness[rows, cols],
+        minlength=mag.shape[0] * n_pitch,
+    )
+    return flat.reshape(mag.shape[0], n_pitch).astype(np.float64), tonality
+
+
+def chroma(mono: F32, sample_rate: int) -> Chroma:
+    """Whole-clip chroma and bass chroma; each frame is compressed so loud bars do not dominate."""
+    energy, tonality = pitch_energy(mono, sample_rate)
+    frame_max = energy.max(axis=1, keepdims=True)
+    norm = np.log1p(100.0 * energy / np.where(frame_max > 0, frame_max, 1.0))
+    pitches = np.arange(LOW_PITCH, HIGH_PITCH + 1)
+    full = np.zeros(12)
+    bass = np.zeros(12)
+    summed = norm.sum(axis=0)
+    np.add.at(full, pitches % 12, summed)
+    below = pitches < BASS_TOP
+    np.add.at(bass, pitches[below] % 12, summed[below])
+    return Chroma(full, bass, tonality)
+
+
+def _corr_all(vec: F64, profile: tuple[float, ...]) -> F64:
+    """Pearson correlation of `vec` with `profile` rotated to each of the 12 tonics."""
+    prof = np.asarray(profile, dtype=np.float64)
+    rolled = np.stack([np.roll(prof, k) for k in range(12)])
+    a = vec - vec.mean()
+    b = rolled - rolled.mean(axis=1, keepdims=True)
+    den = np.linalg.norm(a) * np.linalg.norm(b, axis=1)
+    return np.asarray((b @ a) / np.where(den > 0, den, 1.0), dtype=np.float64)
+
+
+def key_scores(ch: Chroma, profile: str = "temperley", bass_weight: float = 0.25) -> F64:
+    """Scores for the 24 keys: rows major/minor, columns tonic C..B."""
+    major, minor = PROFILES[profile]
+    scores = np.stack([_corr_all(ch.full, major), _corr_all(ch.full, minor)])
+    if bass_weight > 0 and ch.bass.sum() > 0:
+        scores += bass_weight * np.stack(
+            [_corr_all(ch.bass, BASS_MAJOR), _corr_all(ch.bass, BASS_MINOR)]
+        )
+    return scores / (1.0 + bass_weight)
+
+
+def estimate_key(mono: F32, sample_rate: int) -> KeyEstimate:
+    """Best of the 24 major/minor keys, or None when the audio has no clear tonal centre."""
+    ch = chroma(mono, sample_rate)
+    # A key needs at least a triad's worth of pitch classes; one held tone has no tonal centre.
+    if ch.full.max() <= 0 or int((ch.full >= 0.1 * ch.full.max()).sum()) < 3:
+        return KeyEstimate(None, None, 0.0)
+    scores = key_scores(ch)
+    scale_idx, tonic = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    best = float(scores[scale_idx, tonic])
+    # Profile fit times the share of energy that sits on semitones: noise scores ~0.15, music 0.4+.
+    confidence = round(float(np.clip(best, 0.0, 1.0) * ch.tonality), 3)
+    if confidence < MIN_CONFIDENCE:
+        return KeyEstimate(None, None, confidence)
+    return KeyEstimate(KEY_NAMES[int(tonic)], ("major", "minor")[int(scale_idx)], confidence)
