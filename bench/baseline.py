@@ -98,6 +98,7 @@ def run_baseline(path: Path, out: Path) -> dict[str, Any]:
         "1",
         str(out / "waveform.png"),
     )
+    _waveform_json(out / "audio.mp3", out / "waveform.json")
     y, sr = librosa.load(str(out / "audio.mp3"), sr=22050, mono=True)
     tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
@@ -108,3 +109,26 @@ def run_baseline(path: Path, out: Path) -> dict[str, Any]:
     ]
     _, tonic, scale = max(scores)
     return {"bpm": float(np.atleast_1d(tempo)[0]), "key": _NAMES[tonic], "scale": scale}
+
+
+def _waveform_json(mp3: Path, target: Path, columns: int = 1800) -> None:
+    """Peaks for the web player the usual way: decode to 16-bit PCM again, min/max per column."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(mp3), "-ac", "1", "-f", "s16le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    pcm = np.frombuffer(raw, dtype="<i2")
+    per_column = pcm.size // columns
+    grid = pcm[: per_column * columns].reshape(columns, per_column)
+    data = np.stack([grid.min(axis=1) // 256, grid.max(axis=1) // 256], axis=1).ravel()
+    payload = {
+        "version": 2,
+        "channels": 1,
+        "sample_rate": 48000,
+        "bits": 8,
+        "samples_per_pixel": per_column,
+        "length": columns,
+        "data": data.tolist(),
+    }
+    target.write_text(json.dumps(payload))

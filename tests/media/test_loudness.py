@@ -7,9 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import signal
 
 from cratedig.media.decode import decode_pcm
-from cratedig.media.loudness import Loudness, integrated_lufs, measure, plan_gain, true_peak_dbtp
+from cratedig.media.loudness import (
+    _TP_FILTER,
+    Loudness,
+    integrated_lufs,
+    measure,
+    plan_gain,
+    true_peak_dbtp,
+)
 from tests.fixtures.media import ebur128, make_clip
 
 
@@ -43,3 +51,15 @@ def test_gain_reaches_the_target_unless_the_peak_ceiling_binds() -> None:
     capped = plan_gain(Loudness(-20.0, -3.0), target_lufs=-16, max_true_peak_dbtp=-1.5)
     assert (capped.gain_db, capped.limited_by_peak) == (1.5, True)
     assert capped.factor == pytest.approx(10 ** (1.5 / 20))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_true_peak_equals_oversampling_the_whole_signal(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((48000, 2)).astype(np.float32)
+    # Sparse loud transients on a quieter bed, like a drum loop.
+    noise[::4801] *= 6
+    audio = (noise / np.abs(noise).max() * 0.8).astype(np.float32)
+    oversampled = signal.upfirdn(_TP_FILTER, audio, up=4, axis=0)
+    brute = 20 * math.log10(max(float(np.abs(oversampled).max()), float(np.abs(audio).max())))
+    assert true_peak_dbtp(audio) == pytest.approx(brute, abs=1e-4)
