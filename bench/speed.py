@@ -10,11 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cratedig.media.analysis import analyze_pcm
-
 from bench.baseline import run_baseline
 from bench.dataset import DEFAULT_COUNT, DEFAULT_OUT, ensure_dataset
 from bench.table import print_table
+from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
 from cratedig.media.process import process_file
 
