@@ -122,3 +122,13 @@ def test_bad_flag_value_is_an_error(tmp_path: Path) -> None:
     done = cratedig("process-file", str(clip), "--out", str(tmp_path), "--waveform-size", "big")
     assert done.returncode == 1
     assert "--waveform-size must look like 1800x280" in done.stderr
+
+
+def test_demo_processes_a_generated_groove_end_to_end(tmp_path: Path) -> None:
+    done = cratedig("demo", "--out", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["bpm"] == pytest.approx(120, rel=0.04)
+    assert (report["key"], report["scale"]) == ("A", "minor")
+    assert (tmp_path / "demo" / "thumbnail.jpg").is_file()
+    assert (tmp_path / "demo" / "hls" / "playlist.m3u8").is_file()

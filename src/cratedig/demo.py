@@ -9,11 +9,14 @@ from cratedig.media.ffmpeg import run_ffmpeg
 DEMO_BPM = 120
 DEMO_SECONDS = 15
 
-# A kick on every beat, a hat on the off-beats and an A-minor triad; 120 BPM = 0.5 s beats.
+# A backbeat at 120 BPM (0.5 s beats): kick on 1 and 3, snare on 2 and 4, hats on the
+# eighths, an A-minor triad and a bass pulse on every beat.
 GROOVE_EXPRESSION = (
-    "0.6*sin(2*PI*55*t)*exp(-18*mod(t,0.5))"
-    "+0.15*random(0)*exp(-60*mod(t+0.25,0.5))"
+    "0.5*sin(2*PI*55*t)*exp(-14*mod(t,1))"
+    "+0.2*(2*random(0)-1)*exp(-22*mod(t+0.5,1))"
+    "+0.08*(2*random(1)-1)*exp(-70*mod(t,0.25))"
     "+0.08*(sin(2*PI*220*t)+sin(2*PI*261.63*t)+sin(2*PI*329.63*t))"
+    "+0.15*sin(2*PI*110*t)*exp(-3*mod(t,0.5))"
 )
 
 
