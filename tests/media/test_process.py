@@ -71,6 +71,7 @@ def test_loudness_is_normalised_to_target_in_wav_and_mp3(video_result: ProcessRe
         integrated, peak = ebur128(video_result.out_dir / name)
         assert integrated == pytest.approx(-16.0, abs=0.5), name
         assert peak <= -1.0, name
+    assert video_result.analysis["gain_limited_by_true_peak"] is False
     assert video_result.analysis["loudness_lufs"] == pytest.approx(-16.0, abs=0.05)
 
 
