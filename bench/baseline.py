@@ -43,34 +43,18 @@ def run_baseline(path: Path, out: Path) -> dict[str, Any]:
         f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
         f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}"
     )
-    _ffmpeg(
-        "-i",
-        str(path),
-        "-af",
-        second_pass,
-        "-ar",
-        "48000",
-        "-ac",
-        "2",
-        "-c:a",
-        "pcm_s24le",
-        str(out / "audio.wav"),
-    )
-    _ffmpeg(
-        "-i",
-        str(path),
-        "-af",
-        second_pass,
-        "-ar",
-        "48000",
-        "-ac",
-        "2",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        "320k",
-        str(out / "audio.mp3"),
-    )
+    for codec, name in (
+        ("-c:a pcm_s24le", "audio.wav"),
+        ("-c:a libmp3lame -b:a 320k", "audio.mp3"),
+    ):
+        _ffmpeg(
+            "-i",
+            str(path),
+            "-af",
+            second_pass,
+            *f"-ar 48000 -ac 2 {codec}".split(),
+            str(out / name),
+        )
     (out / "hls").mkdir(exist_ok=True)
     _ffmpeg(
         "-i",

@@ -114,7 +114,7 @@ def _process_file(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from cratedig.media.analyze_file import analyze_file
+    from cratedig.media.report import analyze_file
 
     options = _options(args)
     print(json.dumps(analyze_file(args.input, options.max_duration_seconds)))

@@ -88,3 +88,29 @@ def start_hls(
 def finish(process: subprocess.Popen[bytes], what: str) -> None:
     """Wait for an encoder started here; raise ToolError on failure."""
     finish_ffmpeg(process, what=what)
+
+
+class EncoderGroup:
+    """Background ffmpeg processes: waited for on success, killed on any failure."""
+
+    def __init__(self) -> None:
+        self._running: list[tuple[subprocess.Popen[bytes], str]] = []
+
+    def start(self, process: subprocess.Popen[bytes], what: str) -> None:
+        """Track a started encoder under a name used in error messages."""
+        self._running.append((process, what))
+
+    def finish_all(self) -> None:
+        """Wait for every encoder; raise ToolError for the first that failed."""
+        while self._running:
+            process, what = self._running.pop(0)
+            finish(process, what=f"{what} encode")
+
+    def __enter__(self) -> EncoderGroup:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for process, _ in self._running:
+            process.kill()
+            process.communicate()
+        self._running.clear()

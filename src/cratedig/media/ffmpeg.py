@@ -14,6 +14,7 @@ from cratedig.media.errors import MediaError, ToolError
 
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
+_PROBE_ARGS = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
 
 
 def require_tools() -> None:
@@ -89,23 +90,21 @@ def probe(path: Path) -> MediaInfo:
         raise MediaError(f"{path}: is a directory, not a media file")
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: file is empty")
-    cmd = [
-        FFPROBE,
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
-        str(path),
-    ]
     try:
-        out = _run(cmd, input_bytes=None, tool="ffprobe", what=f"reading {path.name}")
+        data = probe_json(path)
     except ToolError as exc:
         raise ToolError(
             "ffprobe", f"{path.name} is not a readable media file", exc.stderr_tail
         ) from exc
-    return _media_info(json.loads(out))
+    return _media_info(data)
+
+
+def probe_json(path: Path) -> dict[str, Any]:
+    """ffprobe's own JSON description (format and streams) of a file."""
+    cmd = [FFPROBE, *_PROBE_ARGS, str(path)]
+    out = _run(cmd, input_bytes=None, tool="ffprobe", what=f"reading {path.name}")
+    data: dict[str, Any] = json.loads(out)
+    return data
 
 
 def _media_info(data: dict[str, Any]) -> MediaInfo:
