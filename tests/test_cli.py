@@ -13,9 +13,11 @@ import pytest
 from tests.fixtures.media import make_clip, make_long_mp3, make_video_only
 
 
-def cratedig(*args: str, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+def cratedig(
+    *args: str, tmpdir: Path | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed console script."""
-    env = dict(os.environ)
+    env = dict(os.environ) | (env_extra or {})
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
     exe = Path(sys.executable).parent / "cratedig"
@@ -132,3 +134,25 @@ def test_demo_processes_a_generated_groove_end_to_end(tmp_path: Path) -> None:
     assert (report["key"], report["scale"]) == ("A", "minor")
     assert (tmp_path / "demo" / "thumbnail.jpg").is_file()
     assert (tmp_path / "demo" / "hls" / "playlist.m3u8").is_file()
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "problem"),
+    [
+        (["--target-lufs", "5"], {}, "invalid setting target_lufs: Input should be less than"),
+        (["--waveform-size", "8x8"], {}, "invalid setting waveform_width"),
+        (["--waveform-color", "orange"], {}, "not a colour: 'orange'"),
+        ([], {"CRATEDIG_MEDIA__TARGET_LUFS": "loud"}, "invalid setting media.target_lufs"),
+    ],
+)
+def test_bad_settings_are_one_clear_line(
+    tmp_path: Path, flags: list[str], env: dict[str, str], problem: str
+) -> None:
+    clip = make_clip(tmp_path / "clip.wav", 1.0)
+    out = tmp_path / "out"
+    done = cratedig("process-file", str(clip), "--out", str(out), *flags, env_extra=env)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert problem in lines[0]
+    assert not out.exists()

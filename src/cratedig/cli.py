@@ -7,11 +7,12 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from cratedig import __version__
-from cratedig.config import load_settings, parse_colour
+from cratedig.config import MediaSettings, load_settings
 from cratedig.media.errors import MediaError
 from cratedig.media.process import ProcessOptions, process_file
 from cratedig.process_options import process_options
@@ -24,12 +25,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
         return code
+    except ValidationError as exc:
+        print(f"cratedig: error: {_first_problem(exc)}", file=sys.stderr)
+        return 1
     except (MediaError, ValueError) as exc:
         print(f"cratedig: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("cratedig: interrupted", file=sys.stderr)
         return 130
+
+
+def _first_problem(error: ValidationError) -> str:
+    """One line for a settings error: which setting, what is wrong with it."""
+    problem = error.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"invalid setting {where}: {problem['msg']} (got {problem.get('input')!r})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,27 +81,26 @@ def _add_media_flags(command: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> ProcessOptions:
-    options = process_options(load_settings().media)
-    style = options.waveform_style
+    """Settings from the environment, overridden by the flags, validated by the same rules."""
+    media = load_settings().media
+    overrides: dict[str, object] = {}
     if getattr(args, "waveform_size", None):
         width, _, height = args.waveform_size.lower().partition("x")
-        if not (width.isdigit() and height.isdigit() and int(width) >= 16 and int(height) >= 16):
+        if not (width.isdigit() and height.isdigit()):
             raise ValueError(f"--waveform-size must look like 1800x280, got {args.waveform_size!r}")
-        style = replace(style, width=int(width), height=int(height))
-    if getattr(args, "waveform_color", None):
-        style = replace(style, color=parse_colour(args.waveform_color))
-    if getattr(args, "transparent", False):
-        style = replace(style, transparent=True)
-    options = replace(options, waveform_style=style)
+        overrides.update(waveform_width=int(width), waveform_height=int(height))
+    flags = {
+        "waveform_color": "waveform_color",
+        "transparent": "waveform_transparent",
+        "target_lufs": "target_lufs",
+        "max_duration": "max_duration_seconds",
+    }
+    for flag, field in flags.items():
+        if getattr(args, flag, None) not in (None, False):
+            overrides[field] = getattr(args, flag)
     if getattr(args, "no_normalize", False):
-        options = replace(options, normalize=False)
-    if getattr(args, "target_lufs", None) is not None:
-        options = replace(options, target_lufs=args.target_lufs)
-    if args.max_duration is not None:
-        if args.max_duration <= 0:
-            raise ValueError("--max-duration must be positive")
-        options = replace(options, max_duration_seconds=args.max_duration)
-    return options
+        overrides["normalize"] = False
+    return process_options(MediaSettings.model_validate({**media.model_dump(), **overrides}))
 
 
 def _progress_printer(quiet: bool) -> Callable[[str], None]:
@@ -127,7 +137,7 @@ def _demo(args: argparse.Namespace) -> int:
     out = args.out or load_settings().data_dir / "demo"
     clip = make_demo_clip(out / "demo-source.mp4")
     say = _progress_printer(False)
-    result = process_file(clip, out, process_options(load_settings().media), progress=say)
+    result = process_file(clip, out, _options(args), progress=say)
     print(json.dumps(result.analysis))
     print(f"demo artifacts in {out}/", file=sys.stderr)
     return 0
