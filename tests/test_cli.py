@@ -156,3 +156,11 @@ def test_bad_settings_are_one_clear_line(
     assert len(lines) == 1, done.stderr
     assert problem in lines[0]
     assert not out.exists()
+
+
+def test_an_output_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.wav", 1.0)
+    (tmp_path / "taken").write_text("")
+    done = cratedig("process-file", str(clip), "--out", str(tmp_path / "taken"), "--quiet")
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"cratedig: error: File exists: {tmp_path / 'taken'}"

@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MediaError, ValueError) as exc:
         print(f"cratedig: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"cratedig: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("cratedig: interrupted", file=sys.stderr)
         return 130

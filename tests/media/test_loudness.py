@@ -63,3 +63,12 @@ def test_true_peak_equals_oversampling_the_whole_signal(seed: int) -> None:
     oversampled = signal.upfirdn(_TP_FILTER, audio, up=4, axis=0)
     brute = 20 * math.log10(max(float(np.abs(oversampled).max()), float(np.abs(audio).max())))
     assert true_peak_dbtp(audio) == pytest.approx(brute, abs=1e-4)
+
+
+def test_a_one_shot_shorter_than_a_gating_block_is_still_measured(tmp_path: Path) -> None:
+    # A steady tone is as loud in a quarter second as in five.
+    short = make_clip(tmp_path / "hit.wav", 0.25, sound="tone", volume_db=-20)
+    long = make_clip(tmp_path / "long.wav", 5.0, sound="tone", volume_db=-20)
+    expected = integrated_lufs(decode_pcm(long, source_channels=1))
+    assert expected is not None
+    assert integrated_lufs(decode_pcm(short, source_channels=1)) == pytest.approx(expected, abs=0.3)

@@ -58,9 +58,10 @@ def measure(samples: PCM, sample_rate: int = MEASURE_RATE) -> Loudness:
 def integrated_lufs(samples: PCM) -> float | None:
     """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
     weighted = signal.sosfilt(_K_WEIGHTING, samples.astype(np.float64), axis=0)
-    block = int(0.4 * MEASURE_RATE)
-    hop = block // 4
-    if weighted.shape[0] < block:
+    # A one-shot shorter than a gating block is measured as a single block.
+    block = min(int(0.4 * MEASURE_RATE), weighted.shape[0])
+    hop = max(1, block // 4)
+    if block == 0:
         return None
     squared = np.square(weighted).sum(axis=1)  # L and R weigh 1.0 each
     cumulative = np.concatenate([[0.0], np.cumsum(squared)])
