@@ -40,7 +40,22 @@ class Settings(BaseSettings):
         env_prefix="CRATEDIG_", env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
+    env: str = Field("development", pattern="^(development|production)$")
     data_dir: Path = Path("data")
+    # Database: an SQLite file by default, PostgreSQL in production.
+    database_url: str = "sqlite:///./data/cratedig.db"
+    # Object storage: file://DIR, s3://BUCKET[/PREFIX] (AWS, R2, any S3 API), gs://BUCKET[/PREFIX].
+    storage_url: str = "file://./data/media"
+    s3_endpoint: str | None = None
+    s3_region: str = "auto"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_force_path_style: bool = False
+    gcs_service_account_path: str | None = None
+    # Where browsers fetch media from (a CDN or an R2 public domain); empty: the API's /media.
+    public_media_base_url: str = ""
+    admin_token: str = ""
+    allowed_source_hosts: str = ""
     media: MediaSettings = Field(default_factory=MediaSettings)
 
 
