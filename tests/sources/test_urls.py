@@ -1,0 +1,102 @@
+"""URL recognition: every TikTok form, allowed direct hosts, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.urls import (
+    SourceKind,
+    check_public_address,
+    parse_allowed_hosts,
+    parse_source_url,
+)
+
+VIDEO_ID = "7301234567890123456"
+ALLOWED = parse_allowed_hosts(" Media.Example.com, 127.0.0.1 ,")
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        (
+            f"https://www.tiktok.com/@dj.kay/video/{VIDEO_ID}",
+            f"https://www.tiktok.com/@dj.kay/video/{VIDEO_ID}",
+        ),
+        (
+            f"https://www.tiktok.com/@dj.kay/video/{VIDEO_ID}?is_from_webapp=1&sender_device=pc",
+            f"https://www.tiktok.com/@dj.kay/video/{VIDEO_ID}",
+        ),
+        (
+            f"http://tiktok.com/@dj.kay/video/{VIDEO_ID}/",
+            f"https://www.tiktok.com/@dj.kay/video/{VIDEO_ID}",
+        ),
+        (f"https://m.tiktok.com/v/{VIDEO_ID}.html", f"https://www.tiktok.com/@/video/{VIDEO_ID}"),
+        (f"  https://m.tiktok.com/v/{VIDEO_ID}  ", f"https://www.tiktok.com/@/video/{VIDEO_ID}"),
+    ],
+)
+def test_tiktok_video_forms_canonicalise_to_one_url_and_id(url: str, canonical: str) -> None:
+    ref = parse_source_url(url, ALLOWED)
+    assert (ref.kind, ref.url, ref.source_id) == (SourceKind.TIKTOK, canonical, VIDEO_ID)
+    assert not ref.is_short_link
+
+
+@pytest.mark.parametrize(
+    ("url", "short"),
+    [
+        ("https://vm.tiktok.com/ZMabc123/", "https://vm.tiktok.com/ZMabc123"),
+        ("https://vt.tiktok.com/ZSxyz789", "https://vt.tiktok.com/ZSxyz789"),
+        ("https://www.tiktok.com/t/ZTRabc12/", "https://www.tiktok.com/t/ZTRabc12"),
+    ],
+)
+def test_short_links_are_recognised_for_resolution(url: str, short: str) -> None:
+    ref = parse_source_url(url, ALLOWED)
+    assert (ref.kind, ref.url, ref.source_id, ref.is_short_link) == (
+        SourceKind.TIKTOK,
+        short,
+        None,
+        True,
+    )
+
+
+def test_photo_posts_are_recognised_as_such() -> None:
+    ref = parse_source_url(f"https://www.tiktok.com/@a/photo/{VIDEO_ID}", ALLOWED)
+    assert ref.is_photo and ref.url.endswith(f"/photo/{VIDEO_ID}")
+
+
+def test_direct_urls_on_allowed_hosts_and_their_subdomains() -> None:
+    ref = parse_source_url("https://cdn.media.example.com/clips/a%20b.mp4?x=1#frag", ALLOWED)
+    assert (ref.kind, ref.url, ref.source_id) == (
+        SourceKind.URL,
+        "https://cdn.media.example.com/clips/a%20b.mp4?x=1",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("", SourceErrorCode.INVALID_URL),
+        ("ftp://media.example.com/a.mp4", SourceErrorCode.INVALID_URL),
+        ("file:///etc/passwd", SourceErrorCode.INVALID_URL),
+        ("https://evil.example.org/a.mp4", SourceErrorCode.HOST_NOT_ALLOWED),
+        ("https://media.example.com.evil.org/a.mp4", SourceErrorCode.HOST_NOT_ALLOWED),
+        ("https://www.tiktok.com/@user", SourceErrorCode.INVALID_URL),
+        ("https://www.tiktok.com/@user/video/notanumber", SourceErrorCode.INVALID_URL),
+        ("https://example.com/" + "a" * 3000, SourceErrorCode.INVALID_URL),
+    ],
+)
+def test_bad_urls_are_refused_with_a_reason(url: str, code: SourceErrorCode) -> None:
+    with pytest.raises(SourceError) as failure:
+        parse_source_url(url, ALLOWED)
+    assert failure.value.code is code
+    assert not failure.value.retryable
+
+
+def test_private_addresses_are_refused_unless_the_host_is_listed() -> None:
+    check_public_address("127.0.0.1", ALLOWED)  # named explicitly: trusted
+    with pytest.raises(SourceError) as failure:
+        check_public_address("localhost", ALLOWED)
+    assert failure.value.code is SourceErrorCode.HOST_NOT_ALLOWED
+    with pytest.raises(SourceError):
+        check_public_address("10.1.2.3", frozenset())
