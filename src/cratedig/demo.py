@@ -23,29 +23,13 @@ GROOVE_EXPRESSION = (
 def make_demo_clip(path: Path, seconds: int = DEMO_SECONDS) -> Path:
     """Write a small MP4 (test pattern video + groove audio) to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    run_ffmpeg(
-        [
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=540x960:rate=30:duration={seconds}",
-            "-f",
-            "lavfi",
-            "-i",
-            f"aevalsrc='{GROOVE_EXPRESSION}':s=44100:d={seconds}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "160k",
-            "-shortest",
-            str(path),
-        ],
-        what="making the demo clip",
-    )
+    # fmt: off
+    run_ffmpeg([
+        "-f", "lavfi", "-i", f"testsrc2=size=540x960:rate=30:duration={seconds}",
+        "-f", "lavfi", "-i", f"aevalsrc='{GROOVE_EXPRESSION}':s=44100:d={seconds}",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "160k", "-shortest",
+        str(path),
+    ], what="making the demo clip")
+    # fmt: on
     return path

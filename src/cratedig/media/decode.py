@@ -29,17 +29,12 @@ def decode_pcm(
     args = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn"]
     if max_seconds is not None:
         args += ["-t", f"{max_seconds:.3f}"]
+    # fmt: off
     args += [
-        "-ac",
-        str(decode_channels),
-        "-ar",
-        str(sample_rate),
-        "-f",
-        "f32le",
-        "-c:a",
-        "pcm_f32le",
-        "pipe:1",
+        "-ac", str(decode_channels), "-ar", str(sample_rate),
+        "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1",
     ]
+    # fmt: on
     raw = run_ffmpeg(args, what=f"decoding {path.name}")
     samples = np.frombuffer(raw, dtype="<f4").reshape(-1, decode_channels)
     if decode_channels != channels:

@@ -27,23 +27,14 @@ class EncodeSettings:
 
 def start_mp3(wav: Path, mp3: Path, settings: EncodeSettings) -> subprocess.Popen[bytes]:
     """Start a constant-bitrate MP3 encode of `wav` (LAME tag carries delay and padding)."""
-    return start_ffmpeg(
-        [
-            "-i",
-            str(wav),
-            "-map",
-            "0:a",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            f"{settings.mp3_bitrate_kbps}k",
-            "-write_xing",
-            "1",
-            "-id3v2_version",
-            "3",
-            str(mp3),
-        ]
-    )
+    # fmt: off
+    return start_ffmpeg([
+        "-i", str(wav), "-map", "0:a",
+        "-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate_kbps}k",
+        "-write_xing", "1", "-id3v2_version", "3",
+        str(mp3),
+    ])
+    # fmt: on
 
 
 def start_hls(
@@ -52,32 +43,16 @@ def start_hls(
     """Start one AAC encode that ffmpeg cuts into MPEG-TS segments at planned times."""
     encoded_seconds = (frames + AAC_PRIMING_SAMPLES) / sample_rate
     times = segment_times(encoded_seconds, settings.hls_segment_seconds)
+    # fmt: off
     args = [
-        "-i",
-        str(wav),
-        "-map",
-        "0:a",
-        "-c:a",
-        "aac",
-        "-aac_coder",
-        settings.aac_coder,
-        "-aac_ms",
-        "1" if settings.aac_mid_side else "0",
-        "-b:a",
-        f"{settings.aac_bitrate_kbps}k",
-        "-ar",
-        str(sample_rate),
-        "-ac",
-        "2",
-        "-f",
-        "segment",
-        "-segment_format",
-        "mpegts",
-        "-segment_list",
-        str(hls_dir / "segments.csv"),
-        "-segment_list_type",
-        "csv",
+        "-i", str(wav), "-map", "0:a",
+        "-c:a", "aac", "-aac_coder", settings.aac_coder,
+        "-aac_ms", "1" if settings.aac_mid_side else "0",
+        "-b:a", f"{settings.aac_bitrate_kbps}k", "-ar", str(sample_rate), "-ac", "2",
+        "-f", "segment", "-segment_format", "mpegts",
+        "-segment_list", str(hls_dir / "segments.csv"), "-segment_list_type", "csv",
     ]
+    # fmt: on
     if times:
         args += ["-segment_times", ",".join(f"{t:.6f}" for t in times)]
     else:
