@@ -1,0 +1,1 @@
+"""Creators: the authors of the videos samples are made from."""

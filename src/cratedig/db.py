@@ -1,0 +1,96 @@
+"""Engine and session factory from a database URL, and migrations to the newest schema.
+
+The caller (a request dependency or a workflow step) owns the transaction: it commits
+or rolls back; repositories and services only flush.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# The Alembic scripts ship inside the package, so migrate() works from any cwd and install.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Parse a database URL; plain postgresql:// (or postgres://) means psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine: SQLite in WAL mode with foreign keys, PostgreSQL with pre-ping."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, **kwargs)
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose sessions keep loaded values readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def migrate(url: str | URL, revision: str = "head") -> None:
+    """Upgrade the database at `url` to `revision` (the newest by default)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def downgrade(url: str | URL, revision: str) -> None:
+    """Downgrade the database at `url` to `revision` ("base" removes everything)."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def alembic_config(connection: Any = None) -> Config:
+    """An Alembic config for the packaged scripts, optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs.pop("connect_args", {})}
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine

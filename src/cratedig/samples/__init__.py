@@ -1,0 +1,1 @@
+"""Samples: the library's items, their listing, search and processing records."""

@@ -1,0 +1,145 @@
+"""Listing parameters, keyset cursors and safe full-text queries for the samples repository."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from cratedig.models import Sample, SampleStatus
+
+MAX_LIMIT = 100
+MAX_SEARCH_TERMS = 16
+# Letters and digits only, as FTS5's unicode61 tokenizer and PostgreSQL's parser split words.
+_TERM = re.compile(r"[^\W_]+")
+
+
+class SampleSort(enum.StrEnum):
+    """The orders a sample list can be read in."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    POPULAR = "popular"
+    BPM_ASC = "bpm_asc"
+    BPM_DESC = "bpm_desc"
+
+
+class InvalidCursorError(ValueError):
+    """A cursor that this listing did not issue (tampered, or for another sort)."""
+
+
+@dataclass(frozen=True)
+class SampleFilters:
+    """What to list; status None means every status."""
+
+    status: SampleStatus | None = SampleStatus.COMPLETED
+    bpm_min: float | None = None
+    bpm_max: float | None = None
+    key: str | None = None
+    scale: str | None = None
+    tags: tuple[str, ...] = ()
+    creator: str | None = None
+    creator_id: uuid.UUID | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of samples and the cursor of the next page (None on the last)."""
+
+    items: list[Sample]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class SortSpec:
+    """A sort column (NULLs always last), its direction, and id as the tie-breaker."""
+
+    column: InstrumentedAttribute[Any]
+    descending: bool
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        """ORDER BY clauses: the column, then id in the same direction."""
+        column = self.column.desc() if self.descending else self.column.asc()
+        ident = Sample.id.desc() if self.descending else Sample.id.asc()
+        return [column.nulls_last(), ident]
+
+    def after(self, value: Any, ident: uuid.UUID) -> ColumnElement[bool]:
+        """Rows strictly after (value, ident) in this order."""
+        id_after = Sample.id < ident if self.descending else Sample.id > ident
+        if value is None:
+            return and_(self.column.is_(None), id_after)
+        beyond = self.column < value if self.descending else self.column > value
+        return or_(beyond, and_(self.column == value, id_after), self.column.is_(None))
+
+
+SORTS = {
+    SampleSort.NEWEST: SortSpec(Sample.created_at, descending=True),
+    SampleSort.OLDEST: SortSpec(Sample.created_at, descending=False),
+    SampleSort.POPULAR: SortSpec(Sample.view_count, descending=True),
+    SampleSort.BPM_ASC: SortSpec(Sample.bpm, descending=False),
+    SampleSort.BPM_DESC: SortSpec(Sample.bpm, descending=True),
+}
+
+
+def encode_cursor(sort: SampleSort, sample: Sample) -> str:
+    """An opaque cursor after `sample` in `sort` order."""
+    value = getattr(sample, SORTS[sort].column.key)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    payload = json.dumps([sort.value, value, sample.id.hex], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:
+    """The (sort value, id) a cursor from encode_cursor carries."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        sort_name, value, ident = json.loads(raw)
+        if not isinstance(ident, str):
+            raise InvalidCursorError("cursor id is not a string")
+        parsed_id = uuid.UUID(hex=ident)
+        if sort_name != sort.value:
+            raise InvalidCursorError(f"cursor is for sort {sort_name!r}, not {sort.value!r}")
+        if SORTS[sort].column.key == "created_at":
+            value = datetime.fromisoformat(str(value))
+            if value.tzinfo is None:
+                raise InvalidCursorError("cursor time has no zone")
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidCursorError("cursor value is not a number")
+    except InvalidCursorError:
+        raise
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursorError("malformed cursor") from exc
+    return value, parsed_id
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a user's search text, lower-cased; every punctuation mark drops out."""
+    return [term.lower() for term in _TERM.findall(text)][:MAX_SEARCH_TERMS]
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: every term, as a quoted prefix (no operators possible)."""
+    return " ".join(f'"{term}"*' for term in terms)
+
+
+def tsquery(terms: list[str]) -> str:
+    """A to_tsquery expression: every term, as a quoted prefix."""
+    return " & ".join(f"'{term}':*" for term in terms)
+
+
+def check_limit(limit: int) -> int:
+    """Reject page sizes outside 1..MAX_LIMIT."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    return limit

@@ -1,0 +1,245 @@
+"""All SQL about samples: lookups, filtered keyset listing, full-text search, tags, steps.
+
+Repositories flush but never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from cratedig.models import (
+    Creator,
+    Sample,
+    SampleSource,
+    SampleStatus,
+    SampleStep,
+    SampleTag,
+    normalize_tags,
+    normalize_username,
+)
+from cratedig.samples.query import (
+    SORTS,
+    Page,
+    SampleFilters,
+    SampleSort,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    fts5_query,
+    search_terms,
+    tsquery,
+)
+
+
+@dataclass(frozen=True)
+class TagCount:
+    """A tag and how many samples carry it."""
+
+    tag: str
+    count: int
+
+
+class SampleRepository:
+    """Reads and writes samples in the session's current transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, sample: Sample) -> Sample:
+        """Insert a new sample (IntegrityError if its source and source_id exist)."""
+        self.session.add(sample)
+        self.session.flush()
+        return sample
+
+    def get_or_add(self, sample: Sample) -> tuple[Sample, bool]:
+        """The stored sample with the same source and source_id, else `sample` inserted."""
+        existing = self.get_by_source(sample.source, sample.source_id)
+        if existing is not None:
+            return existing, False
+        try:
+            # A savepoint, so losing a race with a concurrent submit keeps the transaction.
+            with self.session.begin_nested():
+                self.session.add(sample)
+        except IntegrityError:
+            existing = self.get_by_source(sample.source, sample.source_id)
+            if existing is None:
+                raise
+            return existing, False
+        return sample, True
+
+    def get(self, sample_id: uuid.UUID) -> Sample | None:
+        """The sample with this id, with its creator."""
+        return self.session.get(Sample, sample_id, options=[joinedload(Sample.creator)])
+
+    def get_by_source(self, source: SampleSource, source_id: str) -> Sample | None:
+        """The sample made from this source's video id."""
+        query = select(Sample).where(Sample.source == source, Sample.source_id == source_id)
+        return self.session.scalars(query.options(joinedload(Sample.creator))).one_or_none()
+
+    def list_samples(
+        self,
+        filters: SampleFilters | None = None,
+        sort: SampleSort = SampleSort.NEWEST,
+        cursor: str | None = None,
+        limit: int = 24,
+    ) -> Page:
+        """One page of samples matching `filters`, in `sort` order, after `cursor`."""
+        check_limit(limit)
+        spec = SORTS[sort]
+        query = self._filtered(filters or SampleFilters())
+        if cursor:
+            query = query.where(spec.after(*decode_cursor(sort, cursor)))
+        query = query.options(joinedload(Sample.creator)).order_by(*spec.order_by())
+        rows = list(self.session.scalars(query.limit(limit + 1)).unique())
+        items = rows[:limit]
+        next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def count(self, filters: SampleFilters | None = None) -> int:
+        """How many samples match `filters`."""
+        query = self._filtered(filters or SampleFilters()).with_only_columns(func.count())
+        return self.session.scalar(query.order_by(None)) or 0
+
+    def count_by_status(self) -> dict[SampleStatus, int]:
+        """The number of samples in each status (zero included)."""
+        query = select(Sample.status, func.count()).group_by(Sample.status)
+        counts = {status: 0 for status in SampleStatus}
+        counts.update({status: count for status, count in self.session.execute(query)})
+        return counts
+
+    def ids_after(
+        self,
+        after: uuid.UUID | None,
+        limit: int,
+        statuses: Sequence[SampleStatus] | None = None,
+    ) -> list[uuid.UUID]:
+        """Sample ids in id order after `after`: how bulk operations walk the library."""
+        query = select(Sample.id).order_by(Sample.id).limit(limit)
+        if after is not None:
+            query = query.where(Sample.id > after)
+        if statuses is not None:
+            query = query.where(Sample.status.in_(statuses))
+        return list(self.session.scalars(query))
+
+    def set_tags(self, sample: Sample, tags: Sequence[str]) -> None:
+        """Replace the sample's tags (normalized: lower case, no '#', no duplicates)."""
+        sample.tags = list(tags)
+        self.session.flush()
+
+    def popular_tags(
+        self, limit: int = 20, status: SampleStatus | None = SampleStatus.COMPLETED
+    ) -> list[TagCount]:
+        """The most used tags among samples in `status`, most used first."""
+        count = func.count().label("n")
+        query = select(SampleTag.tag, count).join(Sample, Sample.id == SampleTag.sample_id)
+        if status is not None:
+            query = query.where(Sample.status == status)
+        query = query.group_by(SampleTag.tag).order_by(count.desc(), SampleTag.tag).limit(limit)
+        return [TagCount(tag, n) for tag, n in self.session.execute(query)]
+
+    def record_step(
+        self,
+        sample_id: uuid.UUID,
+        generation: int,
+        step: str,
+        step_index: int,
+        *,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        error: str | None = None,
+    ) -> SampleStep:
+        """Note a step's start (a new attempt), finish and/or error for one generation."""
+        row = self.session.get(SampleStep, (sample_id, generation, step))
+        if row is None:
+            row = SampleStep(sample_id=sample_id, generation=generation, step=step, attempts=0)
+            self.session.add(row)
+        row.step_index = step_index
+        if started_at is not None:
+            row.started_at = started_at
+            row.attempts += 1
+            row.finished_at = None
+            row.error = None
+        if finished_at is not None:
+            row.finished_at = finished_at
+        if error is not None:
+            row.error = error
+        self.session.flush()
+        return row
+
+    def steps_for(self, sample_id: uuid.UUID, generation: int) -> list[SampleStep]:
+        """The step records of one generation of a sample, in pipeline order."""
+        query = (
+            select(SampleStep)
+            .where(SampleStep.sample_id == sample_id, SampleStep.generation == generation)
+            .order_by(SampleStep.step_index, SampleStep.step)
+        )
+        return list(self.session.scalars(query))
+
+    def increment_downloads(self, sample_id: uuid.UUID) -> bool:
+        """Count one download atomically; False if there is no such sample."""
+        statement = (
+            update(Sample)
+            .where(Sample.id == sample_id)
+            # A download is not an edit: keep updated_at as it is.
+            .values(download_count=Sample.download_count + 1, updated_at=Sample.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        found = self.session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        cached = self.session.identity_map.get(self.session.identity_key(Sample, sample_id))
+        if cached is not None:
+            self.session.expire(cached, ["download_count"])
+        return bool(found)
+
+    def delete(self, sample: Sample) -> None:
+        """Delete a sample; its tags, steps and search entry go with it."""
+        self.session.delete(sample)
+        self.session.flush()
+
+    def _filtered(self, filters: SampleFilters) -> Select[Sample]:
+        query = select(Sample)
+        conditions: list[ColumnElement[bool]] = []
+        if filters.status is not None:
+            conditions.append(Sample.status == filters.status)
+        if filters.bpm_min is not None:
+            conditions.append(Sample.bpm >= filters.bpm_min)
+        if filters.bpm_max is not None:
+            conditions.append(Sample.bpm <= filters.bpm_max)
+        if filters.key:
+            conditions.append(Sample.key == filters.key)
+        if filters.scale:
+            conditions.append(Sample.scale == filters.scale)
+        if filters.creator_id is not None:
+            conditions.append(Sample.creator_id == filters.creator_id)
+        if filters.creator:
+            by_name = select(Creator.id).where(
+                Creator.username == normalize_username(filters.creator)
+            )
+            conditions.append(Sample.creator_id.in_(by_name.scalar_subquery()))
+        tags = normalize_tags(list(filters.tags))
+        if tags:
+            tagged = select(SampleTag.sample_id).where(SampleTag.tag.in_(sorted(tags)))
+            conditions.append(Sample.id.in_(tagged))
+        terms = search_terms(filters.q or "")
+        if terms:
+            conditions.append(self._matches(terms))
+        return query.where(*conditions)
+
+    def _matches(self, terms: list[str]) -> ColumnElement[bool]:
+        if self.session.get_bind().dialect.name == "sqlite":
+            found = text("SELECT sample_id FROM samples_fts WHERE samples_fts MATCH :q")
+            q = fts5_query(terms)
+        else:
+            found = text(
+                "SELECT sample_id FROM sample_search"
+                " WHERE document @@ to_tsquery('simple'::regconfig, unaccent(:q))"
+            )
+            q = tsquery(terms)
+        ids = found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type)
+        return Sample.id.in_(ids.subquery().select())
