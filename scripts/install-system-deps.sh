@@ -11,6 +11,11 @@ if [[ "${1:-}" == "--test" ]]; then
   [[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || missing+=(fluid-soundfont-gm)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  # A real S3 server for the storage tests: a throwaway single-node Ceph with radosgw.
+  command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
+  command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
+  command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
+  command -v ceph >/dev/null 2>&1 && command -v monmaptool >/dev/null 2>&1 || missing+=(ceph-common)
 fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 

@@ -1,0 +1,122 @@
+"""Every object key cratedig writes: the one place that knows the storage layout.
+
+```
+samples/{id}/video.mp4  thumbnail.jpg  cover.jpg  audio.wav  audio.mp3
+samples/{id}/waveform.png  waveform.json  hls/playlist.m3u8  hls/segment_000.ts ...
+creators/{creator_id}/avatar_thumb.jpg  avatar_medium.jpg  avatar_large.jpg
+staging/{sample_id}/{generation}/<the same names as under samples/{id}/>
+```
+
+Reprocessing writes a new generation under ``staging/`` and publishes it by copying each
+staged key to its final key, so working media is never overwritten half-way.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from cratedig.storage.errors import InvalidKey
+from cratedig.storage.validation import validate_key
+
+SAMPLES = "samples"
+CREATORS = "creators"
+STAGING = "staging"
+
+VIDEO = "video.mp4"
+THUMBNAIL = "thumbnail.jpg"
+COVER = "cover.jpg"
+AUDIO_WAV = "audio.wav"
+AUDIO_MP3 = "audio.mp3"
+WAVEFORM_PNG = "waveform.png"
+WAVEFORM_JSON = "waveform.json"
+HLS_DIR = "hls"
+HLS_PLAYLIST = "hls/playlist.m3u8"
+HLS_SEGMENT_PATTERN = "segment_%03d.ts"
+"""The ffmpeg ``-hls_segment_filename`` pattern, relative to the HLS directory."""
+
+SAMPLE_ARTIFACTS: tuple[str, ...] = (
+    VIDEO,
+    THUMBNAIL,
+    COVER,
+    AUDIO_WAV,
+    AUDIO_MP3,
+    WAVEFORM_PNG,
+    WAVEFORM_JSON,
+    HLS_PLAYLIST,
+)
+"""The fixed per-sample names; HLS segments come on top (see ``hls_segment_name``)."""
+
+
+class AvatarSize(StrEnum):
+    """The creator avatar sizes TikTok offers."""
+
+    THUMB = "thumb"
+    MEDIUM = "medium"
+    LARGE = "large"
+
+
+def _id(value: object, what: str) -> str:
+    text = str(value)
+    if not text or "/" in text or text in (".", ".."):
+        raise InvalidKey(f"{what} must be a non-empty single path segment: {text!r}")
+    return text
+
+
+def hls_segment_name(index: int) -> str:
+    """Return the sample-relative name of HLS segment ``index`` (``hls/segment_000.ts``)."""
+    if index < 0:
+        raise InvalidKey(f"HLS segment index must be >= 0: {index}")
+    return f"{HLS_DIR}/{HLS_SEGMENT_PATTERN % index}"
+
+
+def sample_prefix(sample_id: object) -> str:
+    """Return the prefix holding all of a sample's media (``samples/{id}``)."""
+    return validate_key(f"{SAMPLES}/{_id(sample_id, 'sample id')}")
+
+
+def sample_key(sample_id: object, name: str) -> str:
+    """Return the key of one sample artifact, e.g. ``sample_key(7, AUDIO_MP3)``."""
+    return validate_key(f"{sample_prefix(sample_id)}/{name}")
+
+
+def hls_prefix(sample_id: object) -> str:
+    """Return the prefix holding a sample's HLS playlist and segments."""
+    return sample_key(sample_id, HLS_DIR)
+
+
+def creator_prefix(creator_id: object) -> str:
+    """Return the prefix holding a creator's media (``creators/{creator_id}``)."""
+    return validate_key(f"{CREATORS}/{_id(creator_id, 'creator id')}")
+
+
+def avatar_key(creator_id: object, size: AvatarSize | str) -> str:
+    """Return the key of a creator avatar (``creators/{id}/avatar_{size}.jpg``)."""
+    return validate_key(f"{creator_prefix(creator_id)}/avatar_{AvatarSize(size).value}.jpg")
+
+
+def staging_prefix(sample_id: object, generation: int) -> str:
+    """Return the prefix a reprocessing generation writes to before it is published."""
+    if generation < 0:
+        raise InvalidKey(f"generation must be >= 0: {generation}")
+    return validate_key(f"{STAGING}/{_id(sample_id, 'sample id')}/{generation}")
+
+
+def staging_key(sample_id: object, generation: int, name: str) -> str:
+    """Return the staged key of one artifact of a reprocessing generation."""
+    return validate_key(f"{staging_prefix(sample_id, generation)}/{name}")
+
+
+def relative_name(key: str, prefix: str) -> str:
+    """Return ``key`` relative to ``prefix`` (e.g. ``hls/segment_003.ts``)."""
+    head = prefix.rstrip("/") + "/"
+    if not key.startswith(head) or key == head:
+        raise InvalidKey(f"{key!r} is not under {prefix!r}")
+    return validate_key(key[len(head) :])
+
+
+def published_key(staged_key: str) -> str:
+    """Map ``staging/{id}/{generation}/<name>`` to the final ``samples/{id}/<name>``."""
+    parts = validate_key(staged_key).split("/", 3)
+    if len(parts) != 4 or parts[0] != STAGING or not parts[2].isdigit():
+        raise InvalidKey(f"not a staged sample key: {staged_key!r}")
+    return sample_key(parts[1], parts[3])
