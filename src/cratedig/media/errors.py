@@ -14,7 +14,12 @@ class ToolError(MediaError):
         self.tool = tool
         self.stderr_tail = tail(stderr)
         detail = last_meaningful_line(self.stderr_tail)
+        self._message = message
         super().__init__(f"{tool}: {message}" + (f" ({detail})" if detail else ""))
+
+    def __reduce__(self) -> tuple[type[ToolError], tuple[str, str, str]]:
+        # Workflow engines pickle step errors; keep the tool and its stderr.
+        return (ToolError, (self.tool, self._message, self.stderr_tail))
 
 
 def tail(text: str, lines: int = 20) -> str:

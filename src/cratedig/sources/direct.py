@@ -19,7 +19,7 @@ _STATUS_CODES = {
     403: SourceErrorCode.PRIVATE,
     429: SourceErrorCode.RATE_LIMITED,
 }
-_MEDIA_TYPES = (
+MEDIA_TYPES = (
     "audio/",
     "video/",
     "application/octet-stream",
@@ -48,9 +48,16 @@ class DirectMedia:
 
 
 def fetch_direct(
-    url: str, target: Path, allowed_hosts: frozenset[str], limits: DirectFetchLimits | None = None
+    url: str,
+    target: Path,
+    allowed_hosts: frozenset[str],
+    limits: DirectFetchLimits | None = None,
+    accept: tuple[str, ...] = MEDIA_TYPES,
 ) -> DirectMedia:
-    """Download `url` to `target`, checking the host of every redirect hop."""
+    """Download `url` to `target`, checking the host of every redirect hop.
+
+    `accept` lists the content-type prefixes taken (audio and video by default).
+    """
     limits = limits or DirectFetchLimits()
     timeout = httpx.Timeout(limits.timeout_seconds, connect=min(10.0, limits.timeout_seconds))
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
@@ -62,7 +69,7 @@ def fetch_direct(
                     if response.is_redirect and "location" in response.headers:
                         current = urljoin(current, response.headers["location"])
                         continue
-                    _check_response(response, limits)
+                    _check_response(response, limits, accept)
                     size = _save(response, target, limits.max_bytes)
                     content_type = response.headers.get("content-type", "").split(";")[0]
                     return DirectMedia(target, current, _title_from(current), content_type, size)
@@ -83,7 +90,9 @@ def _check_hop(url: str, allowed_hosts: frozenset[str]) -> None:
     check_public_address(host, allowed_hosts)
 
 
-def _check_response(response: httpx.Response, limits: DirectFetchLimits) -> None:
+def _check_response(
+    response: httpx.Response, limits: DirectFetchLimits, accept: tuple[str, ...]
+) -> None:
     if response.status_code >= 400:
         code = _STATUS_CODES.get(response.status_code)
         if code is None:
@@ -94,7 +103,7 @@ def _check_response(response: httpx.Response, limits: DirectFetchLimits) -> None
             )
         raise SourceError(code, f"{response.url} answered HTTP {response.status_code}")
     content_type = response.headers.get("content-type", "application/octet-stream").lower()
-    if not content_type.startswith(_MEDIA_TYPES):
+    if not content_type.startswith(accept):
         raise SourceError(
             SourceErrorCode.UNSUPPORTED_MEDIA,
             f"{response.url} is {content_type.split(';')[0]}, not audio or video",

@@ -36,6 +36,10 @@ class SourceError(Exception):
         super().__init__(message)
         self.code = code
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[SourceErrorCode, str]]:
+        # Workflow engines pickle step errors; keep the code through the round trip.
+        return (SourceError, (self.code, str(self)))
+
     @property
     def retryable(self) -> bool:
         """True when the same request may succeed later (network trouble, throttling)."""
