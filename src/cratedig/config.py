@@ -56,7 +56,30 @@ class Settings(BaseSettings):
     public_media_base_url: str = ""
     admin_token: str = ""
     allowed_source_hosts: str = ""
+    # Pipeline: DBOS system database (empty: beside the app database), queue limits.
+    dbos_system_database_url: str = ""
+    worker_id: str = ""  # a stable name per worker slot; a restart with it resumes its work
+    embedded_worker: bool = True  # the API process also runs pipelines (the default set-up)
+    worker_concurrency: int = Field(2, ge=1, le=64)
+    global_concurrency: int | None = Field(None, ge=1)
+    fetch_rate_per_minute: int = Field(60, ge=1)
     media: MediaSettings = Field(default_factory=MediaSettings)
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """CRATEDIG_ALLOWED_SOURCE_HOSTS as a set of lower-case host names."""
+        return frozenset(
+            h.strip().lower() for h in self.allowed_source_hosts.split(",") if h.strip()
+        )
+
+    @property
+    def system_database_url(self) -> str:
+        """Where DBOS keeps workflow state: the given URL, or next to the app database."""
+        if self.dbos_system_database_url:
+            return self.dbos_system_database_url
+        if self.database_url.startswith("sqlite"):
+            return f"sqlite:///{(self.data_dir / 'dbos.sqlite').as_posix()}"
+        return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def parse_colour(value: str) -> tuple[int, int, int, int]:

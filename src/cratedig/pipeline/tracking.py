@@ -1,0 +1,75 @@
+"""The readable state on our own tables: which step runs, what failed, timings per step."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cratedig.media.errors import MediaError
+from cratedig.models import SampleStatus, utcnow
+from cratedig.runtime import current_runtime
+from cratedig.samples.repository import SampleRepository
+from cratedig.sources.errors import SourceError
+from cratedig.storage import StorageError
+
+STEPS = (
+    "mark_processing",
+    "fetch_source",
+    "store_images",
+    "process_audio",
+    "fetch_creator",
+    "publish",
+)
+"""The pipeline's steps in order; the status endpoint reports `step n of len(STEPS)`."""
+
+
+def step_number(step: str) -> int:
+    """1-based position of a step."""
+    return STEPS.index(step) + 1
+
+
+@contextmanager
+def tracked(sample_id: str, generation: int, step: str) -> Iterator[None]:
+    """Record a step's start and finish (or error) and show it as the sample's current step."""
+    sid = uuid.UUID(sample_id)
+    index = step_number(step)
+    runtime = current_runtime()
+    with runtime.transaction() as session:
+        repo = SampleRepository(session)
+        repo.record_step(sid, generation, step, index, started_at=utcnow())
+        sample = repo.get(sid)
+        if sample is not None and sample.generation == generation:
+            sample.step, sample.step_index = step, index
+    try:
+        yield
+    except Exception as exc:
+        with runtime.transaction() as session:
+            SampleRepository(session).record_step(
+                sid, generation, step, index, error=describe(exc)[1]
+            )
+        raise
+    with runtime.transaction() as session:
+        SampleRepository(session).record_step(sid, generation, step, index, finished_at=utcnow())
+
+
+def describe(error: BaseException) -> tuple[str, str]:
+    """A stable error code and a one-line message for any failure."""
+    if isinstance(error, SourceError):
+        return error.code.value, str(error)
+    if isinstance(error, MediaError):
+        return "media", str(error)
+    if isinstance(error, StorageError):
+        return "storage", str(error)
+    return "internal", f"{type(error).__name__}: {error}"
+
+
+def mark_failed(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
+    """Leave the sample `failed` with the step and reason; its published media stay as they are."""
+    with current_runtime().transaction() as session:
+        sample = SampleRepository(session).get(uuid.UUID(sample_id))
+        if sample is None or sample.generation != generation:
+            return
+        sample.status = SampleStatus.FAILED
+        sample.step, sample.step_index = step, step_number(step)
+        sample.error_code, sample.error_message = code, message[:2000]

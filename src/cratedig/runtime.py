@@ -1,0 +1,61 @@
+"""The process-wide things every boundary needs: settings, database sessions, storage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from cratedig.config import Settings, load_settings
+from cratedig.db import make_engine, make_session_factory, migrate
+from cratedig.storage import Storage, storage_from_settings
+
+
+@dataclass
+class Runtime:
+    """One per process, made at start-up (API lifespan, worker, CLI command)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    storage: Storage
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+
+_current: Runtime | None = None
+
+
+def start_runtime(settings: Settings | None = None, *, run_migrations: bool = True) -> Runtime:
+    """Open the database (migrated) and storage, and make them this process's runtime."""
+    global _current
+    settings = settings or load_settings()
+    if run_migrations:
+        migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    _current = Runtime(
+        settings, engine, make_session_factory(engine), storage_from_settings(settings)
+    )
+    return _current
+
+
+def current_runtime() -> Runtime:
+    """The runtime started in this process (workflow steps use it: they take only ids)."""
+    if _current is None:
+        raise RuntimeError("cratedig runtime not started: call start_runtime() first")
+    return _current
+
+
+def stop_runtime() -> None:
+    """Dispose of the database engine."""
+    global _current
+    if _current is not None:
+        _current.engine.dispose()
+        _current = None

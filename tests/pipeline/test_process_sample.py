@@ -1,0 +1,124 @@
+"""process_sample end to end: a loopback URL becomes a published sample, or fails cleanly."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cratedig.models import SampleStatus
+from cratedig.runtime import Runtime
+from cratedig.samples.repository import SampleRepository
+from cratedig.storage.keys import sample_prefix, staging_prefix
+from tests.fixtures.http_server import LoopbackServer
+from tests.fixtures.media import ffprobe
+from tests.pipeline.conftest import add_url_sample, run_pipeline
+
+VIDEO_ARTIFACTS = {
+    "video.mp4",
+    "thumbnail.jpg",
+    "audio.wav",
+    "audio.mp3",
+    "waveform.png",
+    "waveform.json",
+    "hls/playlist.m3u8",
+}
+
+
+def stored_names(runtime: Runtime, sample_id: uuid.UUID) -> set[str]:
+    """Relative names of every published object of a sample."""
+    prefix = sample_prefix(sample_id) + "/"
+    return {item.key[len(prefix) :] for item in runtime.storage.list(prefix)}
+
+
+def test_a_video_url_becomes_a_completed_sample(
+    runtime: Runtime, media_server: LoopbackServer, tmp_path: Path
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
+    assert run_pipeline(sample_id) == "completed"
+    names = stored_names(runtime, sample_id)
+    assert names >= VIDEO_ARTIFACTS
+    assert {n for n in names if n.startswith("hls/segment_")} == {
+        f"hls/segment_{i:03d}.ts" for i in range(3)
+    }
+    assert runtime.storage.list(staging_prefix(sample_id, 0) + "/") == []
+    mp3 = runtime.storage.download(f"{sample_prefix(sample_id)}/audio.mp3", tmp_path / "a.mp3")
+    assert ffprobe(mp3)["streams"][0]["codec_name"] == "mp3"
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        assert sample.status is SampleStatus.COMPLETED
+        assert sample.title == "clip"
+        assert sample.duration_seconds == pytest.approx(6.0, abs=0.05)
+        assert sample.bpm == pytest.approx(120, rel=0.04)
+        assert (sample.key, sample.scale) == ("A", "minor")
+        assert sample.mp3_bytes and sample.wav_bytes and sample.hls_bytes
+        assert sample.attempts == 1 and sample.processed_at is not None
+        steps = SampleRepository(session).steps_for(sample_id, 0)
+        assert [s.step for s in steps] == [
+            "mark_processing",
+            "fetch_source",
+            "store_images",
+            "process_audio",
+            "fetch_creator",
+            "publish",
+        ]
+        assert all(s.finished_at is not None and s.attempts == 1 for s in steps)
+
+
+def test_an_audio_url_has_no_video_or_thumbnail(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/loop.mp3")
+    assert run_pipeline(sample_id) == "completed"
+    names = stored_names(runtime, sample_id)
+    assert "video.mp4" not in names and "thumbnail.jpg" not in names
+    assert {"audio.wav", "audio.mp3", "hls/playlist.m3u8"} <= names
+
+
+def test_a_missing_source_fails_with_the_step_and_reason(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/gone.mp4")
+    assert run_pipeline(sample_id) == "failed"
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        assert (sample.status, sample.step, sample.error_code) == (
+            SampleStatus.FAILED,
+            "fetch_source",
+            "not_found",
+        )
+        assert "404" in (sample.error_message or "")
+    assert stored_names(runtime, sample_id) == set()
+
+
+def test_a_failed_reprocess_keeps_the_working_media(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
+    assert run_pipeline(sample_id) == "completed"
+    before = stored_names(runtime, sample_id)
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        sample.generation = 1
+        sample.source_url = f"{media_server.base}/now-broken.mp4"
+    assert run_pipeline(sample_id, generation=1) == "failed"
+    assert stored_names(runtime, sample_id) == before
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None and sample.mp3_key is not None
+        assert runtime.storage.exists(sample.mp3_key)
+
+
+def test_a_double_enqueue_runs_the_pipeline_once(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/loop.mp3")
+    assert run_pipeline(sample_id) == "completed"
+    assert run_pipeline(sample_id) == "completed"  # same workflow id: nothing new starts
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None and sample.attempts == 1
