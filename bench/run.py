@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, speed
+from bench import accuracy, pipeline, speed
 
 
 def main() -> int:
     """Run every media benchmark in turn."""
-    return accuracy.main([]) or speed.main(sys.argv[1:])
+    return accuracy.main([]) or speed.main(sys.argv[1:]) or pipeline.main([])
 
 
 if __name__ == "__main__":

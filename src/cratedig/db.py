@@ -91,6 +91,9 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front, so concurrent writers (API threads and
+        # pipeline steps) wait for each other via busy_timeout instead of failing with
+        # "database is locked" when a read-then-write transaction tries to upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
