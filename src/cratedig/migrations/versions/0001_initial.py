@@ -20,16 +20,23 @@ depends_on: str | Sequence[str] | None = None
 TIMESTAMP = sa.DateTime(timezone=True)
 
 # SQLite: an FTS5 table kept in sync by triggers, so every write path (ORM, bulk SQL, FK
-# actions) updates it. Rows are found by the UNINDEXED sample_id: a scan, but only text
-# edits (title, tags, creator names) pay it, never status or progress updates.
+# actions) updates it. FTS5 cannot index sample_id, so a side table maps each sample to its
+# FTS rowid: a refresh finds the old row by primary key instead of scanning the index
+# (a scan per write made bulk inserts quadratic). New rowids come from max(fts_rowid) + n.
 SQLITE_REFRESH = """
-DELETE FROM samples_fts WHERE sample_id IN ({ids});
-INSERT INTO samples_fts (sample_id, title, description, tags, creator, sound)
-SELECT s.id, coalesce(s.title, ''), coalesce(s.description, ''),
+DELETE FROM samples_fts WHERE rowid IN
+  (SELECT fts_rowid FROM samples_fts_ids WHERE sample_id IN ({ids}));
+DELETE FROM samples_fts_ids WHERE sample_id IN ({ids});
+INSERT INTO samples_fts_ids (sample_id, fts_rowid)
+SELECT id, (SELECT coalesce(max(fts_rowid), 0) FROM samples_fts_ids) + row_number() OVER ()
+FROM samples WHERE id IN ({ids});
+INSERT INTO samples_fts (rowid, sample_id, title, description, tags, creator, sound)
+SELECT m.fts_rowid, s.id, coalesce(s.title, ''), coalesce(s.description, ''),
        coalesce((SELECT group_concat(t.tag, ' ') FROM sample_tags t WHERE t.sample_id = s.id), ''),
        coalesce(c.username, '') || ' ' || coalesce(c.nickname, ''),
        coalesce(s.sound_title, '') || ' ' || coalesce(s.sound_artist, '')
-FROM samples s LEFT JOIN creators c ON c.id = s.creator_id WHERE s.id IN ({ids});
+FROM samples s JOIN samples_fts_ids m ON m.sample_id = s.id
+LEFT JOIN creators c ON c.id = s.creator_id WHERE s.id IN ({ids});
 """
 SQLITE_TRIGGERS = {
     "samples_fts_insert": ("AFTER INSERT ON samples", "new.id"),
@@ -91,6 +98,10 @@ def create_search(dialect: str) -> None:
     """Create the full-text index and the triggers that keep it current."""
     if dialect == "sqlite":
         op.execute(
+            "CREATE TABLE samples_fts_ids (sample_id CHAR(32) PRIMARY KEY,"
+            " fts_rowid INTEGER NOT NULL UNIQUE)"
+        )
+        op.execute(
             "CREATE VIRTUAL TABLE samples_fts USING fts5(sample_id UNINDEXED, title,"
             " description, tags, creator, sound, tokenize='unicode61 remove_diacritics 2')"
         )
@@ -99,7 +110,9 @@ def create_search(dialect: str) -> None:
             op.execute(f"CREATE TRIGGER {name} {when} BEGIN {body} END")
         op.execute(
             "CREATE TRIGGER samples_fts_delete AFTER DELETE ON samples"
-            " BEGIN DELETE FROM samples_fts WHERE sample_id = old.id; END"
+            " BEGIN DELETE FROM samples_fts WHERE rowid IN"
+            " (SELECT fts_rowid FROM samples_fts_ids WHERE sample_id = old.id);"
+            " DELETE FROM samples_fts_ids WHERE sample_id = old.id; END"
         )
     elif dialect == "postgresql":
         for statement in POSTGRES_SEARCH:
@@ -114,6 +127,7 @@ def drop_search(dialect: str) -> None:
         for name in [*SQLITE_TRIGGERS, "samples_fts_delete"]:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS samples_fts")
+        op.execute("DROP TABLE IF EXISTS samples_fts_ids")
     else:
         op.execute("DROP TABLE IF EXISTS sample_search")
         for table in ("samples", "sample_tags", "creators"):
