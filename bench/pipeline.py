@@ -10,15 +10,14 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.fixtures.http_server import Route, loopback_server
-from tests.fixtures.media import make_clip
-from tests.pipeline.conftest import add_url_sample, pipeline_settings
-
 from bench.table import print_table
 from cratedig.models import SampleStatus
 from cratedig.pipeline.queue import enqueue_sample, start_dbos, stop_dbos
 from cratedig.runtime import Runtime, start_runtime, stop_runtime
 from cratedig.samples.repository import SampleRepository
+from tests.fixtures.http_server import Route, loopback_server
+from tests.fixtures.media import make_clip
+from tests.pipeline.conftest import add_url_sample, pipeline_settings
 
 ORIGINAL_SECONDS = "30–60"  # the replaced system's documented time per sample
 
