@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+
+from tests.fixtures.s3server import S3Server, running_s3_server
 
 # Required tools fail the run loudly rather than skipping the tests that need them.
 _REQUIRED = {
@@ -29,3 +35,37 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     return temp
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One throwaway Ceph cluster per test session (per xdist worker); ~1 s to start."""
+    with running_s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_server: S3Server) -> Any:
+    """A boto3 client: an independent view of what the server really stored."""
+    return boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        aws_access_key_id=s3_server.access_key_id,
+        aws_secret_access_key=s3_server.secret_access_key,
+        region_name=s3_server.region,
+    )
+
+
+def _leftovers(client: Any, bucket: str, prefix: str) -> list[str]:
+    listing = client.list_objects_v2(Bucket=bucket, Prefix=prefix + "/")
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def s3_prefix(s3_server: S3Server, s3_client: Any) -> Iterator[str]:
+    """A bucket prefix private to the test, emptied (and checked empty) afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    for key in _leftovers(s3_client, s3_server.bucket, prefix):
+        s3_client.delete_object(Bucket=s3_server.bucket, Key=key)
+    assert _leftovers(s3_client, s3_server.bucket, prefix) == []
