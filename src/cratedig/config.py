@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     fetch_rate_per_minute: int = Field(60, ge=1)
     media: MediaSettings = Field(default_factory=MediaSettings)
 
+    def production_problems(self) -> list[str]:
+        """What makes these settings unfit for production (empty outside production mode)."""
+        if self.env != "production":
+            return []
+        problems = []
+        if len(self.admin_token) < 24:
+            problems.append("CRATEDIG_ADMIN_TOKEN must be set (24+ characters)")
+        if self.database_url.startswith("sqlite"):
+            problems.append("CRATEDIG_DATABASE_URL must be PostgreSQL, not SQLite")
+        return problems
+
     @property
     def allowed_hosts(self) -> frozenset[str]:
         """CRATEDIG_ALLOWED_SOURCE_HOSTS as a set of lower-case host names."""

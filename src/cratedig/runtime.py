@@ -37,6 +37,8 @@ def start_runtime(settings: Settings | None = None, *, run_migrations: bool = Tr
     """Open the database (migrated) and storage, and make them this process's runtime."""
     global _current
     settings = settings or load_settings()
+    if problems := settings.production_problems():
+        raise RuntimeError("refusing to start in production mode: " + "; ".join(problems))
     if run_migrations:
         migrate(settings.database_url)
     engine = make_engine(settings.database_url)
