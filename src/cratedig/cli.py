@@ -16,6 +16,7 @@ from cratedig.config import MediaSettings, load_settings
 from cratedig.media.errors import MediaError
 from cratedig.media.process import ProcessOptions, process_file
 from cratedig.process_options import process_options
+from cratedig.service_cli import register as register_service_commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="generate a demo clip and process it")
     demo.add_argument("--out", type=Path, help="default: DATA_DIR/demo")
     demo.set_defaults(handler=_demo)
+    register_service_commands(commands)
     return parser
 
 

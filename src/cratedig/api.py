@@ -1,0 +1,150 @@
+"""The FastAPI app: routes, JSON errors, a body size limit, and a lifespan that runs
+the runtime and DBOS (with the embedded worker when configured)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from anyio import to_thread
+from dbos import DBOS
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cratedig import __version__
+from cratedig.config import Settings, load_settings
+from cratedig.creators.routes import router as creators_router
+from cratedig.deps import RuntimeDep
+from cratedig.errors import error_body, install_error_handlers
+from cratedig.media_routes import router as media_router
+from cratedig.pipeline.queue import start_dbos, stop_dbos
+from cratedig.pipeline.recovery import requeue_pending
+from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.samples.routes import router as samples_router
+
+MAX_BODY_BYTES = 16 * 1024
+HEALTH_PROBE_KEY = "health/probe"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API; its lifespan starts the runtime and DBOS, and stops both."""
+    settings = settings or load_settings()
+    if settings.env == "production" and not settings.admin_token:
+        raise RuntimeError("production mode needs CRATEDIG_ADMIN_TOKEN")
+
+    def start() -> Runtime:
+        runtime = start_runtime(settings)
+        try:
+            start_dbos(settings, worker=settings.embedded_worker)
+            requeue_pending()  # rows committed by a process that died before enqueueing
+        except BaseException:
+            stop()
+            raise
+        return runtime
+
+    def stop() -> None:
+        try:
+            stop_dbos()
+        finally:
+            stop_runtime()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # DBOS's sync API refuses to run inside an event loop: start and stop in a thread.
+        app.state.runtime = await to_thread.run_sync(start)
+        try:
+            yield
+        finally:
+            await to_thread.run_sync(stop)
+
+    app = FastAPI(
+        title="cratedig",
+        version=__version__,
+        description="Short videos turned into a music-sample library.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(samples_router)
+    app.include_router(creators_router)
+    app.include_router(media_router)
+    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+def health(runtime: RuntimeDep) -> JSONResponse:
+    """Database, storage and queue reachable: 200, else 503 naming what failed."""
+    checks: dict[str, dict[str, Any]] = {}
+
+    def check(name: str, probe: Any) -> None:
+        started = time.perf_counter()
+        try:
+            probe()
+            checks[name] = {"ok": True}
+        except Exception as error:  # a health check reports every failure, never raises
+            checks[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+        checks[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+
+    def database() -> None:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    check("database", database)
+    check("storage", lambda: runtime.storage.head(HEALTH_PROBE_KEY))
+    check("queue", lambda: DBOS.list_queued_workflows(limit=1))
+    ok = all(result["ok"] for result in checks.values())
+    body = {"status": "ok" if ok else "error", "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+class _BodyTooLargeError(Exception):
+    """The request body passed the limit while streaming in."""
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLargeError:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body over {self.max_bytes} bytes"
+        response = JSONResponse(error_body("too_large", message, "body"), status_code=413)
+        await response(scope, receive, send)

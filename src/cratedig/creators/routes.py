@@ -1,0 +1,54 @@
+"""HTTP routes of /api/v1/creators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from cratedig.creators.repository import CreatorRepository
+from cratedig.creators.schemas import CreatorOut
+from cratedig.deps import SessionDep, StorageDep
+from cratedig.errors import ApiError
+from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleSort
+from cratedig.samples.service import avatar_version, media_url, sample_out
+
+router = APIRouter(prefix="/api/v1/creators", tags=["creators"])
+
+
+@router.get("/{username}", response_model=CreatorOut)
+def get_creator(
+    username: Annotated[str, Path(max_length=128)],
+    session: SessionDep,
+    storage: StorageDep,
+    sort: SampleSort = SampleSort.NEWEST,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
+) -> CreatorOut:
+    """A creator's profile with their published samples (one page)."""
+    repo = CreatorRepository(session)
+    creator = repo.get_by_username(username)
+    if creator is None:
+        raise ApiError(404, "not_found", f"no creator @{username}", "username")
+    try:
+        page = repo.samples_of(creator, sort=sort, cursor=cursor, limit=limit)
+    except InvalidCursorError as error:
+        raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
+    version = avatar_version(creator)
+    return CreatorOut(
+        id=creator.id,
+        username=creator.username,
+        nickname=creator.nickname,
+        signature=creator.signature,
+        verified=creator.verified,
+        follower_count=creator.follower_count,
+        following_count=creator.following_count,
+        heart_count=creator.heart_count,
+        video_count=creator.video_count,
+        avatar_thumb_url=media_url(storage, creator.avatar_thumb_key, version),
+        avatar_medium_url=media_url(storage, creator.avatar_medium_key, version),
+        avatar_large_url=media_url(storage, creator.avatar_large_key, version),
+        last_fetched_at=creator.last_fetched_at,
+        samples=[sample_out(sample, storage) for sample in page.items],
+        next_cursor=page.next_cursor,
+    )

@@ -1,0 +1,172 @@
+"""HTTP routes of /api/v1/samples and /api/v1/tags."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
+from cratedig.errors import ApiError, source_error
+from cratedig.models import Sample, SampleStatus
+from cratedig.pipeline.queue import enqueue_sample
+from cratedig.samples import service
+from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
+from cratedig.samples.repository import SampleRepository
+from cratedig.samples.schemas import (
+    SampleOut,
+    SamplePage,
+    SampleProgress,
+    SubmitRequest,
+    TagCountOut,
+)
+from cratedig.sources.errors import SourceError
+from cratedig.storage import Storage
+
+router = APIRouter(prefix="/api/v1", tags=["samples"])
+
+StatusFilter = Literal["pending", "processing", "completed", "failed", "all"]
+
+
+def _found(session: SessionDep, sample_id: uuid.UUID) -> Sample:
+    sample = SampleRepository(session).get(sample_id)
+    if sample is None:
+        raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
+    return sample
+
+
+@router.post(
+    "/samples",
+    status_code=202,
+    response_model=SampleOut,
+    responses={200: {"model": SampleOut, "description": "already submitted"}},
+)
+def submit(
+    body: SubmitRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    response: Response,
+) -> SampleOut:
+    """Submit a video URL: 202 with the new pending sample, or 200 with the existing one."""
+    try:
+        sample, created = service.submit_sample(session, settings, body.url)
+    except SourceError as error:
+        raise source_error(error) from error
+    # Enqueue only a committed row; re-enqueueing a pending one is a no-op (same workflow id).
+    session.commit()
+    if sample.status is SampleStatus.PENDING:
+        enqueue_sample(sample.id, sample.generation)
+    response.status_code = 202 if created else 200
+    response.headers["Location"] = f"/api/v1/samples/{sample.id}"
+    return service.sample_out(sample, storage)
+
+
+@router.get("/samples", response_model=SamplePage)
+def list_samples(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    bpm_min: Annotated[float | None, Query(ge=0, le=1000)] = None,
+    bpm_max: Annotated[float | None, Query(ge=0, le=1000)] = None,
+    key: Annotated[str | None, Query(max_length=3, examples=["A", "C#", "Eb"])] = None,
+    scale: Literal["major", "minor"] | None = None,
+    tags: Annotated[list[str] | None, Query(description="repeat or comma-separate; any")] = None,
+    creator: Annotated[str | None, Query(max_length=128)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: SampleSort = SampleSort.NEWEST,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
+    status: Annotated[StatusFilter | None, Query(description="admins only")] = None,
+) -> SamplePage:
+    """Published samples, filtered and sorted, one keyset page at a time."""
+    wanted: SampleStatus | None = SampleStatus.COMPLETED
+    if status is not None:
+        check_admin(request, settings)
+        wanted = None if status == "all" else SampleStatus(status)
+    if bpm_min is not None and bpm_max is not None and bpm_min > bpm_max:
+        raise ApiError(422, "validation_error", "bpm_min is above bpm_max", "bpm_min")
+    if key is not None:
+        key = service.normalize_key(key)
+    tag_list = tuple(t for value in tags or [] for t in value.split(",") if t.strip())
+    filters = SampleFilters(
+        status=wanted,
+        bpm_min=bpm_min,
+        bpm_max=bpm_max,
+        key=key,
+        scale=scale,
+        tags=tag_list,
+        creator=creator,
+        q=q,
+    )
+    try:
+        page = SampleRepository(session).list_samples(filters, sort, cursor, limit)
+    except InvalidCursorError as error:
+        raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
+    items = [service.sample_out(sample, storage) for sample in page.items]
+    return SamplePage(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/samples/{sample_id}", response_model=SampleOut)
+def get_sample(sample_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> SampleOut:
+    """One sample with its creator, tags and media URLs (any status)."""
+    return service.sample_out(_found(session, sample_id), storage)
+
+
+@router.get("/samples/{sample_id}/status", response_model=SampleProgress)
+def get_status(sample_id: uuid.UUID, session: SessionDep) -> SampleProgress:
+    """Processing progress: status, step n of N, attempts, error, timings per step."""
+    return service.progress(session, _found(session, sample_id))
+
+
+@router.delete("/samples/{sample_id}", status_code=204, response_class=Response)
+def delete_sample(
+    sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep, storage: StorageDep
+) -> Response:
+    """Delete a sample and every object it stored (admin)."""
+    service.delete_sample(session, storage, _found(session, sample_id))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/samples/{sample_id}/download",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={302: {"description": "to a presigned URL or the local media route"}},
+)
+def download(
+    request: Request,
+    sample_id: uuid.UUID,
+    session: SessionDep,
+    storage: StorageDep,
+    format: Literal["wav", "mp3"] = "wav",
+) -> RedirectResponse:
+    """Redirect to the WAV or MP3 with a producer-friendly file name; counts the download."""
+    sample = _found(session, sample_id)
+    key: str | None = getattr(sample, service.DOWNLOAD_KEYS[format])
+    if key is None:
+        raise ApiError(404, "not_found", f"sample {sample_id} has no {format} yet", "format")
+    name = service.download_name(sample, format)
+    SampleRepository(session).increment_downloads(sample.id)
+    return RedirectResponse(_download_url(request, storage, key, name, sample.generation), 302)
+
+
+def _download_url(request: Request, storage: Storage, key: str, name: str, version: int) -> str:
+    signed = storage.presigned_get_url(key, download_name=name)
+    if signed is not None:
+        return signed
+    root = request.scope.get("root_path", "").rstrip("/")
+    return f"{root}/media/{quote(key, safe='/')}?v={version}&download={quote(name, safe='')}"
+
+
+@router.get("/tags/popular", response_model=list[TagCountOut], tags=["tags"])
+def popular_tags(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20
+) -> list[TagCountOut]:
+    """The most used tags among published samples."""
+    counts = SampleRepository(session).popular_tags(limit)
+    return [TagCountOut(tag=row.tag, count=row.count) for row in counts]

@@ -1,0 +1,123 @@
+"""Request and response bodies of the samples API (separate from the SQLAlchemy models)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cratedig.models import SampleSource, SampleStatus
+
+
+class SubmitRequest(BaseModel):
+    """A video URL to turn into a sample."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1, max_length=2048, examples=["https://www.tiktok.com/@u/video/1"])
+
+
+class CreatorSummary(BaseModel):
+    """Who made the video."""
+
+    id: uuid.UUID
+    username: str
+    nickname: str | None
+    verified: bool
+    avatar_url: str | None
+
+
+class SampleOut(BaseModel):
+    """Everything about one sample, with browser URLs for its media."""
+
+    id: uuid.UUID
+    source: SampleSource
+    source_url: str
+    source_id: str
+    title: str | None
+    description: str | None
+    tags: list[str]
+    creator: CreatorSummary | None
+    view_count: int | None
+    like_count: int | None
+    share_count: int | None
+    comment_count: int | None
+    download_count: int
+    posted_at: datetime | None
+    sound_title: str | None
+    sound_artist: str | None
+    duration_seconds: float | None
+    bpm: float | None
+    bpm_confidence: float | None
+    key: str | None
+    scale: str | None
+    key_confidence: float | None
+    loudness_lufs: float | None
+    video_url: str | None
+    thumbnail_url: str | None
+    cover_url: str | None
+    audio_url_wav: str | None
+    audio_url_mp3: str | None
+    audio_url_hls: str | None
+    waveform_url: str | None
+    waveform_data_url: str | None
+    video_bytes: int | None
+    thumbnail_bytes: int | None
+    cover_bytes: int | None
+    wav_bytes: int | None
+    mp3_bytes: int | None
+    hls_bytes: int | None
+    waveform_png_bytes: int | None
+    waveform_json_bytes: int | None
+    status: SampleStatus
+    step: str | None
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+    generation: int
+    processed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SamplePage(BaseModel):
+    """One page of a listing; pass `next_cursor` back as `cursor` for the next."""
+
+    items: list[SampleOut]
+    next_cursor: str | None
+
+
+class StepTiming(BaseModel):
+    """One pipeline step of the current generation."""
+
+    step: str
+    number: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    attempts: int
+    error: str | None
+
+
+class SampleProgress(BaseModel):
+    """Where a sample is in its processing."""
+
+    id: uuid.UUID
+    status: SampleStatus
+    step: str | None
+    step_number: int | None
+    step_count: int
+    attempts: int
+    generation: int
+    error_code: str | None
+    error_message: str | None
+    processed_at: datetime | None
+    steps: list[StepTiming]
+
+
+class TagCountOut(BaseModel):
+    """A tag and how many published samples carry it."""
+
+    tag: str
+    count: int

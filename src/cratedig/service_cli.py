@@ -1,0 +1,127 @@
+"""The service sub-commands: `serve` (API + embedded worker), `worker`, `submit [--wait]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+DEFAULT_API = "http://127.0.0.1:8000"
+TERMINAL = ("completed", "failed")
+
+
+def register(commands: Any) -> None:
+    """Add serve, worker and submit to the `cratedig` sub-command parsers."""
+    serve_cmd = commands.add_parser("serve", help="run the API (and the embedded worker)")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.set_defaults(handler=lambda args: serve(args.host, args.port))
+
+    worker_cmd = commands.add_parser("worker", help="run a pipeline worker until SIGINT/SIGTERM")
+    worker_cmd.set_defaults(handler=lambda _args: worker())
+
+    submit_cmd = commands.add_parser("submit", help="submit a video URL to a running API")
+    submit_cmd.add_argument("url")
+    submit_cmd.add_argument("--api", default=DEFAULT_API, help=f"default {DEFAULT_API}")
+    submit_cmd.add_argument("--wait", action="store_true", help="follow progress to the end")
+    submit_cmd.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
+    submit_cmd.set_defaults(handler=_submit_args)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Run the API with uvicorn; the lifespan starts the runtime and the worker."""
+    import uvicorn
+
+    from cratedig.api import create_app
+
+    print(f"cratedig API on http://{host}:{port} (docs at /docs)", flush=True)
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    return 0
+
+
+def worker() -> int:
+    """Run a worker process until SIGINT/SIGTERM, then stop DBOS gracefully."""
+    from cratedig.pipeline.worker import run_worker
+
+    run_worker()
+    return 0
+
+
+def submit(
+    url: str,
+    api: str = DEFAULT_API,
+    wait: bool = False,
+    timeout: float = 600.0,
+    say: Callable[[str], None] = print,
+    poll_seconds: float = 0.5,
+) -> int:
+    """POST the URL; with `wait`, print `step n/N name` until completed (0) or failed (1)."""
+    base = api.rstrip("/")
+    try:
+        with httpx.Client(base_url=base, timeout=30.0) as client:
+            response = client.post("/api/v1/samples", json={"url": url})
+            if response.is_error:
+                say(f"error: {_error_text(response)}")
+                return 1
+            sample = response.json()
+            verb = "submitted" if response.status_code == 202 else "already known"
+            say(f"{verb}: {sample['id']} ({sample['status']})")
+            if not wait:
+                return 0
+            return _follow(client, sample["id"], timeout, say, poll_seconds)
+    except httpx.HTTPError as error:
+        say(f"error: cannot reach the API at {base}: {error}")
+        return 1
+
+
+def _follow(
+    client: httpx.Client,
+    sample_id: str,
+    timeout: float,
+    say: Callable[[str], None],
+    poll_seconds: float,
+) -> int:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        response = client.get(f"/api/v1/samples/{sample_id}/status")
+        if response.is_error:
+            say(f"error: {_error_text(response)}")
+            return 1
+        status = response.json()
+        line = f"step {status['step_number'] or 0}/{status['step_count']} {status['step'] or '-'}"
+        if status["status"] in TERMINAL:
+            line = f"{status['status']}"
+        if line != last:
+            say(line)
+            last = line
+        if status["status"] == "completed":
+            return 0
+        if status["status"] == "failed":
+            reason = f"{status['error_code']}: {status['error_message']}"
+            say(f"failed at {status['step']}: {reason}")
+            return 1
+        time.sleep(poll_seconds)
+    say(f"error: still not finished after {timeout:.0f} s")
+    return 1
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        error = response.json()["error"]
+        field = f" ({error['field']})" if error.get("field") else ""
+        return f"{response.status_code} {error['code']}: {error['message']}{field}"
+    except (ValueError, KeyError, TypeError):
+        return f"{response.status_code}: {response.text[:200]}"
+
+
+def _submit_args(args: argparse.Namespace) -> int:
+    return submit(args.url, args.api, args.wait, args.timeout, say=_print_flush)
+
+
+def _print_flush(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)

@@ -1,0 +1,66 @@
+"""End to end over loopback HTTP: `submit --wait` against uvicorn with the embedded worker."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from cratedig.api import create_app
+from cratedig.service_cli import submit
+from tests.api.conftest import api_settings
+from tests.fixtures.http_server import Route, loopback_server
+from tests.fixtures.media import make_clip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(API base URL, media server base URL): uvicorn + embedded worker on SQLite."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    clip = make_clip(tmp / "clip.mp4", 4.0, video=True).read_bytes()
+    routes = {"/clip.mp4": Route(body=clip, headers={"Content-Type": "video/mp4"})}
+    settings = api_settings(tmp, f"sqlite:///{tmp / 'app.db'}", embedded_worker=True)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    with loopback_server(routes) as media:
+        thread.start()
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.05)
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", media.base
+        finally:
+            server.should_exit = True
+            thread.join(30)
+
+
+def test_submit_wait_follows_the_pipeline_to_completed(stack: tuple[str, str]) -> None:
+    api, media = stack
+    lines: list[str] = []
+    assert submit(f"{media}/clip.mp4", api, wait=True, timeout=120, say=lines.append) == 0
+    assert lines[0].startswith("submitted: ")
+    assert lines[-1] == "completed"
+    assert any(line.startswith("step ") and "/" in line for line in lines)
+    again: list[str] = []
+    assert submit(f"{media}/clip.mp4", api, say=again.append) == 0
+    assert again[0].startswith("already known: ") and again[0].endswith("(completed)")
+
+
+def test_submit_wait_reports_a_failure(stack: tuple[str, str]) -> None:
+    api, media = stack
+    lines: list[str] = []
+    assert submit(f"{media}/missing.mp4", api, wait=True, timeout=120, say=lines.append) == 1
+    assert lines[-1].startswith("failed at fetch_source: ")
+
+
+def test_submit_reports_api_errors(stack: tuple[str, str]) -> None:
+    api, _ = stack
+    lines: list[str] = []
+    assert submit("ftp://nowhere/x.mp4", api, say=lines.append) == 1
+    assert lines == ["error: 422 invalid_url: not an http(s) URL: ftp://nowhere/x.mp4 (url)"]
+    assert submit("http://127.0.0.1/x.mp4", "http://127.0.0.1:9", say=lines.append) == 1
+    assert lines[-1].startswith("error: cannot reach the API")
