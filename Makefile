@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 .PHONY: run test lint typecheck unit bench system system-test clean
 
 run: system $(RUN_STAMP)
-	$(VENV)/bin/cratedig demo
+	$(VENV)/bin/cratedig serve
 
 test: system-test $(DEV_STAMP) lint typecheck unit
 

@@ -12,6 +12,7 @@ from cratedig import __version__
 from cratedig.config import Settings
 
 QUEUE = "samples"
+_launched_as: str | None = None  # this process's DBOS executor id, once launched
 # Bump when a change makes old in-flight workflows unsafe to resume with new code.
 PIPELINE_VERSION = "1"
 
@@ -25,13 +26,15 @@ def start_dbos(settings: Settings, *, worker: bool) -> None:
     """Launch DBOS; a worker dequeues samples, an API-only process just enqueues."""
     from cratedig.pipeline import workflows  # noqa: F401  (registers the workflow functions)
 
+    global _launched_as
     executor = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    _launched_as = executor if worker else f"api-{executor}"
     DBOS(
         config={
             "name": "cratedig",
             "system_database_url": settings.system_database_url,
             "application_version": f"{__version__}+p{PIPELINE_VERSION}",
-            "executor_id": executor if worker else f"api-{executor}",
+            "executor_id": _launched_as,
             "log_level": "WARNING",
         }
     )
@@ -49,9 +52,25 @@ def start_dbos(settings: Settings, *, worker: bool) -> None:
     )
 
 
-def stop_dbos() -> None:
-    """Shut DBOS down, letting running steps finish."""
-    DBOS.destroy(workflow_completion_timeout_sec=10)
+def stop_dbos(grace_seconds: int = 10) -> None:
+    """Shut DBOS down, letting running steps finish (up to `grace_seconds`)."""
+    DBOS.destroy(workflow_completion_timeout_sec=grace_seconds if _busy() else 0)
+
+
+def _busy() -> bool:
+    """True when this process has workflows running (DBOS's wait always sleeps a second)."""
+    if _launched_as is None:
+        return False
+    return bool(
+        DBOS.list_workflows(
+            status="PENDING", executor_id=_launched_as, limit=1, load_input=False, load_output=False
+        )
+    )
+
+
+def cancel_sample(sample_id: uuid.UUID, generation: int) -> None:
+    """Stop a sample's workflow (for deletion); steps already running finish first."""
+    DBOS.cancel_workflow(workflow_id(sample_id, generation))
 
 
 def enqueue_sample(sample_id: uuid.UUID, generation: int) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, source_error
 from cratedig.models import Sample, SampleStatus
-from cratedig.pipeline.queue import enqueue_sample
+from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
 from cratedig.samples.repository import SampleRepository
@@ -128,7 +128,9 @@ def delete_sample(
     sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep, storage: StorageDep
 ) -> Response:
     """Delete a sample and every object it stored (admin)."""
-    service.delete_sample(session, storage, _found(session, sample_id))
+    sample = _found(session, sample_id)
+    cancel_sample(sample.id, sample.generation)  # a running pipeline must not re-create objects
+    service.delete_sample(session, storage, sample)
     return Response(status_code=204)
 
 
