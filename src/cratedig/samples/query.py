@@ -66,16 +66,22 @@ class SortSpec:
 
     column: InstrumentedAttribute[Any]
     descending: bool
+    # A NOT NULL column needs no NULLS LAST, and without it PostgreSQL can walk the index
+    # backwards for DESC instead of sorting the whole table.
+    nullable: bool = True
 
     def order_by(self) -> list[ColumnElement[Any]]:
         """ORDER BY clauses: the column, then id in the same direction."""
         column = self.column.desc() if self.descending else self.column.asc()
         ident = Sample.id.desc() if self.descending else Sample.id.asc()
-        return [column.nulls_last(), ident]
+        return [column.nulls_last() if self.nullable else column, ident]
 
     def after(self, value: Any, ident: uuid.UUID) -> ColumnElement[bool]:
         """Rows strictly after (value, ident) in this order."""
         id_after = Sample.id < ident if self.descending else Sample.id > ident
+        if not self.nullable:
+            beyond = self.column < value if self.descending else self.column > value
+            return or_(beyond, and_(self.column == value, id_after))
         if value is None:
             return and_(self.column.is_(None), id_after)
         beyond = self.column < value if self.descending else self.column > value
@@ -83,8 +89,8 @@ class SortSpec:
 
 
 SORTS = {
-    SampleSort.NEWEST: SortSpec(Sample.created_at, descending=True),
-    SampleSort.OLDEST: SortSpec(Sample.created_at, descending=False),
+    SampleSort.NEWEST: SortSpec(Sample.created_at, descending=True, nullable=False),
+    SampleSort.OLDEST: SortSpec(Sample.created_at, descending=False, nullable=False),
     SampleSort.POPULAR: SortSpec(Sample.view_count, descending=True),
     SampleSort.BPM_ASC: SortSpec(Sample.bpm, descending=False),
     SampleSort.BPM_DESC: SortSpec(Sample.bpm, descending=True),
