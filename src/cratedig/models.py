@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Dialect,
     Enum,
     Float,
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    literal_column,
 )
 from sqlalchemy import DateTime as _DateTime
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -185,7 +188,6 @@ class Sample(TimestampMixin, Base):
         UniqueConstraint("source", "source_id"),
         Index("ix_samples_status_created_at", "status", "created_at", "id"),
         Index("ix_samples_status_bpm", "status", "bpm", "id"),
-        Index("ix_samples_status_view_count", "status", "view_count", "id"),
         Index("ix_samples_key_scale", "key", "scale"),
     )
 
@@ -285,3 +287,20 @@ def normalize_tags(values: list[str]) -> set[str]:
 def normalize_username(value: str) -> str:
     """A creator handle as stored: trimmed, without a leading '@', lower case."""
     return value.strip().lstrip("@").strip().lower()
+
+
+# Sort keys for nullable columns: NULL becomes a sentinel past every real value, so NULLs
+# come last in either direction and an expression index serves the ORDER BY on SQLite and
+# PostgreSQL alike. The literals are inline SQL so queries match the index expressions.
+SORT_SENTINELS: dict[tuple[str, bool], float] = {
+    ("bpm", False): 1_000_000_000.0,
+    ("bpm", True): -1.0,
+    ("view_count", True): -1,
+}
+SORT_KEYS: dict[str, ColumnElement[Any]] = {
+    "bpm_asc": func.coalesce(Sample.bpm, literal_column("1000000000.0")),
+    "bpm_desc": func.coalesce(Sample.bpm, literal_column("-1.0")),
+    "view_count_desc": func.coalesce(Sample.view_count, literal_column("-1")),
+}
+for _name, _key in SORT_KEYS.items():
+    Index(f"ix_samples_status_{_name}", Sample.status, _key, Sample.id)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cratedig.models import Sample, SampleStatus
+from cratedig.models import SORT_KEYS, SORT_SENTINELS, Sample, SampleStatus
 
 MAX_LIMIT = 100
 MAX_SEARCH_TERMS = 16
@@ -62,44 +62,58 @@ class Page:
 
 @dataclass(frozen=True)
 class SortSpec:
-    """A sort column (NULLs always last), its direction, and id as the tie-breaker."""
+    """A sort key (NULLs always last), its direction, and id as the tie-breaker.
+
+    A nullable column sorts by COALESCE(column, sentinel) with the sentinel past every real
+    value, which puts NULLs last in either direction, keeps keyset comparisons plain, and
+    matches an expression index on both SQLite and PostgreSQL (see models.SORT_KEYS).
+    """
 
     column: InstrumentedAttribute[Any]
     descending: bool
-    # A NOT NULL column needs no NULLS LAST, and without it PostgreSQL can walk the index
-    # backwards for DESC instead of sorting the whole table.
-    nullable: bool = True
+    key: ColumnElement[Any] | None = None  # the COALESCE expression for nullable columns
+
+    @property
+    def expression(self) -> ColumnElement[Any]:
+        """What rows are ordered by."""
+        if self.key is not None:
+            return self.key
+        column: ColumnElement[Any] = self.column.expression
+        return column
 
     def order_by(self) -> list[ColumnElement[Any]]:
-        """ORDER BY clauses: the column, then id in the same direction."""
-        column = self.column.desc() if self.descending else self.column.asc()
+        """ORDER BY clauses: the sort key, then id in the same direction."""
+        key = self.expression.desc() if self.descending else self.expression.asc()
         ident = Sample.id.desc() if self.descending else Sample.id.asc()
-        return [column.nulls_last() if self.nullable else column, ident]
+        return [key, ident]
 
     def after(self, value: Any, ident: uuid.UUID) -> ColumnElement[bool]:
         """Rows strictly after (value, ident) in this order."""
+        key = self.expression
         id_after = Sample.id < ident if self.descending else Sample.id > ident
-        if not self.nullable:
-            beyond = self.column < value if self.descending else self.column > value
-            return or_(beyond, and_(self.column == value, id_after))
-        if value is None:
-            return and_(self.column.is_(None), id_after)
-        beyond = self.column < value if self.descending else self.column > value
-        return or_(beyond, and_(self.column == value, id_after), self.column.is_(None))
+        beyond = key < value if self.descending else key > value
+        return or_(beyond, and_(key == value, id_after))
+
+    def cursor_value(self, sample: Sample) -> Any:
+        """The sample's sort value, as the query sees it (sentinel for NULL)."""
+        value = getattr(sample, self.column.key)
+        if value is None and self.key is not None:
+            return SORT_SENTINELS[(self.column.key, self.descending)]
+        return value
 
 
 SORTS = {
-    SampleSort.NEWEST: SortSpec(Sample.created_at, descending=True, nullable=False),
-    SampleSort.OLDEST: SortSpec(Sample.created_at, descending=False, nullable=False),
-    SampleSort.POPULAR: SortSpec(Sample.view_count, descending=True),
-    SampleSort.BPM_ASC: SortSpec(Sample.bpm, descending=False),
-    SampleSort.BPM_DESC: SortSpec(Sample.bpm, descending=True),
+    SampleSort.NEWEST: SortSpec(Sample.created_at, descending=True),
+    SampleSort.OLDEST: SortSpec(Sample.created_at, descending=False),
+    SampleSort.POPULAR: SortSpec(Sample.view_count, True, SORT_KEYS["view_count_desc"]),
+    SampleSort.BPM_ASC: SortSpec(Sample.bpm, False, SORT_KEYS["bpm_asc"]),
+    SampleSort.BPM_DESC: SortSpec(Sample.bpm, True, SORT_KEYS["bpm_desc"]),
 }
 
 
 def encode_cursor(sort: SampleSort, sample: Sample) -> str:
     """An opaque cursor after `sample` in `sort` order."""
-    value = getattr(sample, SORTS[sort].column.key)
+    value = SORTS[sort].cursor_value(sample)
     if isinstance(value, datetime):
         value = value.isoformat()
     payload = json.dumps([sort.value, value, sample.id.hex], separators=(",", ":"))
@@ -120,7 +134,7 @@ def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:
             value = datetime.fromisoformat(str(value))
             if value.tzinfo is None:
                 raise InvalidCursorError("cursor time has no zone")
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        elif isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidCursorError("cursor value is not a number")
     except InvalidCursorError:
         raise

@@ -18,6 +18,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
+SORT_KEY_SQL = {
+    "bpm_asc": "coalesce(bpm, 1000000000.0)",
+    "bpm_desc": "coalesce(bpm, -1.0)",
+    "view_count_desc": "coalesce(view_count, -1)",
+}
 
 # SQLite: an FTS5 table kept in sync by triggers, so every write path (ORM, bulk SQL, FK
 # actions) updates it. FTS5 cannot index sample_id, so a side table maps each sample to its
@@ -244,8 +249,12 @@ def upgrade() -> None:
     op.create_index("ix_samples_creator_id", "samples", ["creator_id"])
     op.create_index("ix_samples_status_created_at", "samples", ["status", "created_at", "id"])
     op.create_index("ix_samples_status_bpm", "samples", ["status", "bpm", "id"])
-    op.create_index("ix_samples_status_view_count", "samples", ["status", "view_count", "id"])
     op.create_index("ix_samples_key_scale", "samples", ["key", "scale"])
+    # The ORDER BY keys of the nullable sorts (models.SORT_KEYS), NULLs last.
+    for name, expression in SORT_KEY_SQL.items():
+        op.create_index(
+            f"ix_samples_status_{name}", "samples", ["status", sa.text(expression), "id"]
+        )
     op.create_table(
         "sample_tags",
         sa.Column("sample_id", sa.Uuid(), nullable=False),
