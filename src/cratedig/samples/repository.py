@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -93,7 +103,14 @@ class SampleRepository:
         """One page of samples matching `filters`, in `sort` order, after `cursor`."""
         check_limit(limit)
         spec = SORTS[sort]
-        query = self._filtered(filters or SampleFilters())
+        filters = filters or SampleFilters()
+        query = self._filtered(filters)
+        if spec.key is not None and spec.column.key == "bpm":
+            # Repeat the BPM range on the sort key: the expression index then bounds the scan.
+            if filters.bpm_min is not None:
+                query = query.where(spec.expression >= filters.bpm_min)
+            if filters.bpm_max is not None:
+                query = query.where(spec.expression <= filters.bpm_max)
         if cursor:
             query = query.where(spec.after(*decode_cursor(sort, cursor)))
         query = query.options(joinedload(Sample.creator)).order_by(*spec.order_by())
@@ -224,14 +241,20 @@ class SampleRepository:
             conditions.append(Sample.creator_id.in_(by_name.scalar_subquery()))
         tags = normalize_tags(list(filters.tags))
         if tags:
-            tagged = select(SampleTag.sample_id).where(SampleTag.tag.in_(sorted(tags)))
-            conditions.append(Sample.id.in_(tagged))
+            # EXISTS probes the (sample_id, tag) key row by row in sort order, stopping at
+            # the page size; IN (subquery) would first collect every tagged sample.
+            conditions.append(
+                exists().where(SampleTag.sample_id == Sample.id, SampleTag.tag.in_(sorted(tags)))
+            )
         terms = search_terms(filters.q or "")
         if terms:
-            conditions.append(self._matches(terms))
+            # Drive the query from the (small) set of text matches, then sort those.
+            matches = self._matches(terms)
+            query = query.join(matches, matches.c.sample_id == Sample.id)
         return query.where(*conditions)
 
-    def _matches(self, terms: list[str]) -> ColumnElement[bool]:
+    def _matches(self, terms: list[str]) -> Subquery:
+        """The ids of samples whose text matches every term (as prefixes)."""
         if self.session.get_bind().dialect.name == "sqlite":
             found = text("SELECT sample_id FROM samples_fts WHERE samples_fts MATCH :q")
             q = fts5_query(terms)
@@ -241,5 +264,4 @@ class SampleRepository:
                 " WHERE document @@ to_tsquery('simple'::regconfig, unaccent(:q))"
             )
             q = tsquery(terms)
-        ids = found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type)
-        return Sample.id.in_(ids.subquery().select())
+        return found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type).subquery()
