@@ -47,6 +47,9 @@ from cratedig.samples.query import (
     tsquery,
 )
 
+# Up to this many text matches are passed to the list query as ids; more go as a subquery.
+MAX_LISTED_MATCHES = 5000
+
 
 @dataclass(frozen=True)
 class TagCount:
@@ -248,10 +251,17 @@ class SampleRepository:
             )
         terms = search_terms(filters.q or "")
         if terms:
-            # Drive the query from the (small) set of text matches, then sort those.
-            matches = self._matches(terms)
-            query = query.join(matches, matches.c.sample_id == Sample.id)
+            conditions.append(self._text_condition(terms))
         return query.where(*conditions)
+
+    def _text_condition(self, terms: list[str]) -> ColumnElement[bool]:
+        """Samples matching the text. The matches are fetched first: planners cannot see
+        how few they usually are, and would otherwise walk the sort index testing every row."""
+        matches = self._matches(terms)
+        ids = list(self.session.scalars(select(matches.c.sample_id).limit(MAX_LISTED_MATCHES + 1)))
+        if len(ids) <= MAX_LISTED_MATCHES:
+            return Sample.id.in_(ids)
+        return Sample.id.in_(select(matches.c.sample_id))
 
     def _matches(self, terms: list[str]) -> Subquery:
         """The ids of samples whose text matches every term (as prefixes)."""
