@@ -15,7 +15,7 @@ from cratedig.errors import ApiError
 from cratedig.media.key import KEY_NAMES
 from cratedig.models import Creator, Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
-from cratedig.pipeline.tracking import STEPS
+from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     CreatorSummary,
@@ -132,7 +132,7 @@ def progress(session: Session, sample: Sample) -> SampleProgress:
     """Status, current step (n of N), error and per-step timings of the current generation."""
     number = sample.step_index
     if number is None and sample.step in STEPS:
-        number = STEPS.index(sample.step) + 1
+        number = step_number(sample.step)
     steps = [
         StepTiming(
             step=row.step,
