@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, pipeline, speed
+from bench import accuracy, api_list, pipeline, speed
 
 
 def main() -> int:
-    """Run every media benchmark in turn."""
-    return accuracy.main([]) or speed.main(sys.argv[1:]) or pipeline.main([])
+    """Run every benchmark in turn: accuracy, toolkit speed, pipeline, list latency."""
+    return accuracy.main([]) or speed.main(sys.argv[1:]) or pipeline.main([]) or api_list.main([])
 
 
 if __name__ == "__main__":
