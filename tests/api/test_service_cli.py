@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
@@ -13,7 +15,7 @@ from cratedig.api import create_app
 from cratedig.service_cli import submit
 from tests.api.conftest import api_settings
 from tests.fixtures.http_server import Route, loopback_server
-from tests.fixtures.media import make_clip
+from tests.fixtures.media import ffprobe, make_clip
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
             thread.join(30)
 
 
-def test_submit_wait_follows_the_pipeline_to_completed(stack: tuple[str, str]) -> None:
+def test_submit_wait_follows_the_pipeline_to_completed(
+    stack: tuple[str, str], tmp_path: Path
+) -> None:
     api, media = stack
     lines: list[str] = []
     assert submit(f"{media}/clip.mp4", api, wait=True, timeout=120, say=lines.append) == 0
@@ -48,6 +52,32 @@ def test_submit_wait_follows_the_pipeline_to_completed(stack: tuple[str, str]) -
     again: list[str] = []
     assert submit(f"{media}/clip.mp4", api, say=again.append) == 0
     assert again[0].startswith("already known: ") and again[0].endswith("(completed)")
+    # The API lists and filters it, and its media play (ffprobe) from the API's own routes.
+    with httpx.Client(base_url=api, timeout=30, follow_redirects=True) as client:
+        found = client.get(
+            "/api/v1/samples", params={"bpm_min": 115, "bpm_max": 125, "key": "A", "scale": "minor"}
+        ).json()
+        assert [item["title"] for item in found["items"]] == ["clip"]
+        assert client.get("/api/v1/samples", params={"bpm_min": 150}).json()["items"] == []
+        sample = client.get(f"/api/v1/samples/{found['items'][0]['id']}").json()
+        for field in (
+            "audio_url_mp3",
+            "audio_url_wav",
+            "audio_url_hls",
+            "waveform_url",
+            "waveform_data_url",
+            "thumbnail_url",
+            "video_url",
+        ):
+            assert sample[field], field
+        mp3 = client.get(sample["audio_url_mp3"])
+        assert mp3.status_code == 200 and mp3.headers["content-type"] == "audio/mpeg"
+        download = client.get(f"/api/v1/samples/{sample['id']}/download", params={"format": "wav"})
+        assert download.status_code == 200
+        assert "attachment" in download.headers["content-disposition"]
+    path = tmp_path / "clip.mp3"
+    path.write_bytes(mp3.content)
+    assert ffprobe(path)["streams"][0]["codec_name"] == "mp3"
 
 
 def test_submit_wait_reports_a_failure(stack: tuple[str, str]) -> None:
