@@ -138,10 +138,16 @@ def test_two_workers_share_the_queue_and_process_each_sample_once(
 ) -> None:
     runtime, env = api_side
     sample_ids = [add_url_sample(runtime, f"{media_server.base}/loop.mp3?n={n}") for n in range(20)]
-    for sample_id in sample_ids:
-        enqueue_sample(sample_id, 0)
-    workers = [start_worker(env, f"worker-{n}", tmp_path / f"w{n}.log") for n in (1, 2)]
+    logs = [tmp_path / f"w{n}.log" for n in (1, 2)]
+    workers = [start_worker(env, f"worker-{n}", log) for n, log in zip((1, 2), logs, strict=True)]
     try:
+        # Both must be listening before the work arrives, or the first could take it all.
+        deadline = time.monotonic() + 60
+        while not all(log.exists() and "running" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.1)
+        for sample_id in sample_ids:
+            enqueue_sample(sample_id, 0)
         wait_for(runtime, sample_ids, timeout=180)
     finally:
         for worker in workers:
