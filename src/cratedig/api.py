@@ -21,9 +21,8 @@ from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import error_body, install_error_handlers
 from cratedig.media_routes import router as media_router
-from cratedig.pipeline.queue import start_dbos, stop_dbos
-from cratedig.pipeline.recovery import requeue_pending
-from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.pipeline.worker import start_processing, stop_processing
+from cratedig.runtime import Runtime
 from cratedig.samples.routes import router as samples_router
 
 MAX_BODY_BYTES = 16 * 1024
@@ -33,24 +32,11 @@ HEALTH_PROBE_KEY = "health/probe"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API; its lifespan starts the runtime and DBOS, and stops both."""
     settings = settings or load_settings()
-    if settings.env == "production" and not settings.admin_token:
-        raise RuntimeError("production mode needs CRATEDIG_ADMIN_TOKEN")
+    if problems := settings.production_problems():
+        raise RuntimeError("refusing to start in production mode: " + "; ".join(problems))
 
     def start() -> Runtime:
-        runtime = start_runtime(settings)
-        try:
-            start_dbos(settings, worker=settings.embedded_worker)
-            requeue_pending()  # rows committed by a process that died before enqueueing
-        except BaseException:
-            stop()
-            raise
-        return runtime
-
-    def stop() -> None:
-        try:
-            stop_dbos()
-        finally:
-            stop_runtime()
+        return start_processing(settings, worker=settings.embedded_worker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await to_thread.run_sync(stop)
+            await to_thread.run_sync(stop_processing)
 
     app = FastAPI(
         title="cratedig",

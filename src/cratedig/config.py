@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cratedig.sources.urls import parse_allowed_hosts
+
 
 class MediaSettings(BaseModel):
     """How the media toolkit shapes every sample (CRATEDIG_MEDIA__*)."""
@@ -79,9 +81,7 @@ class Settings(BaseSettings):
     @property
     def allowed_hosts(self) -> frozenset[str]:
         """CRATEDIG_ALLOWED_SOURCE_HOSTS as a set of lower-case host names."""
-        return frozenset(
-            h.strip().lower() for h in self.allowed_source_hosts.split(",") if h.strip()
-        )
+        return parse_allowed_hosts(self.allowed_source_hosts)
 
     @property
     def system_database_url(self) -> str:

@@ -27,7 +27,7 @@ from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.tiktok import resolve_short_link
 from cratedig.sources.urls import SourceKind, parse_source_url
 from cratedig.storage import Storage
-from cratedig.storage.keys import sample_prefix, staging_prefix
+from cratedig.storage.keys import sample_prefix, sample_staging_prefix
 
 # Sample column holding the key behind each URL field of SampleOut.
 URL_FIELDS = {
@@ -177,7 +177,6 @@ def download_name(sample: Sample, ext: str) -> str:
 def delete_sample(session: Session, storage: Storage, sample: Sample) -> int:
     """Remove the sample's objects (staged ones too), then its row; how many objects went."""
     removed = storage.delete_prefix(sample_prefix(sample.id))
-    for generation in range(sample.generation + 1):
-        removed += storage.delete_prefix(staging_prefix(sample.id, generation))
+    removed += storage.delete_prefix(sample_staging_prefix(sample.id))
     SampleRepository(session).delete(sample)
     return removed

@@ -98,7 +98,12 @@ def staging_prefix(sample_id: object, generation: int) -> str:
     """Return the prefix a reprocessing generation writes to before it is published."""
     if generation < 0:
         raise InvalidKey(f"generation must be >= 0: {generation}")
-    return validate_key(f"{STAGING}/{_id(sample_id, 'sample id')}/{generation}")
+    return validate_key(f"{sample_staging_prefix(sample_id)}/{generation}")
+
+
+def sample_staging_prefix(sample_id: object) -> str:
+    """Return the prefix holding every staged generation of a sample."""
+    return validate_key(f"{STAGING}/{_id(sample_id, 'sample id')}")
 
 
 def staging_key(sample_id: object, generation: int, name: str) -> str:
