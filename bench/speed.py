@@ -18,7 +18,8 @@ from cratedig.media.decode import decode_pcm
 from cratedig.media.process import process_file
 
 
-def _median_seconds(action: Callable[[], object], repeats: int = 1) -> float:
+def _best_seconds(action: Callable[[], object], repeats: int = 1) -> float:
+    """The fastest of `repeats` runs (the median is taken across clips, not here)."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -39,12 +40,12 @@ def measure(clips: list[Path], baseline_clips: int) -> dict[str, float]:
             started = time.perf_counter()
             samples = decode_pcm(clip)
             decode.append(time.perf_counter() - started)
-            analysis.append(_median_seconds(lambda s=samples: analyze_pcm(s, 48000), 3))
+            analysis.append(_best_seconds(lambda s=samples: analyze_pcm(s, 48000), 3))
             out = work / f"out-{index}"
-            full.append(_median_seconds(lambda c=clip, o=out: process_file(c, o)))
+            full.append(_best_seconds(lambda c=clip, o=out: process_file(c, o)))
             if index < baseline_clips:
                 target = work / f"baseline-{index}"
-                baseline.append(_median_seconds(lambda c=clip, o=target: run_baseline(c, o)))
+                baseline.append(_best_seconds(lambda c=clip, o=target: run_baseline(c, o)))
         return {
             "decode": statistics.median(decode),
             "analysis": statistics.median(analysis),
