@@ -11,7 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.fixtures.mitm_proxy import TestCA, test_ca, trusted_test_ca
 from tests.fixtures.s3server import S3Server, running_s3_server
+from tests.fixtures.tiktok_site import TikTokWorld, make_tiktok_media, running_fake_tiktok
+
+__all__ = ["test_ca", "trusted_test_ca"]  # fixtures shared by every test directory
 
 # Required tools fail the run loudly rather than skipping the tests that need them.
 _REQUIRED = {
@@ -69,3 +73,18 @@ def s3_prefix(s3_server: S3Server, s3_client: Any) -> Iterator[str]:
     for key in _leftovers(s3_client, s3_server.bucket, prefix):
         s3_client.delete_object(Bucket=s3_server.bucket, Key=key)
     assert _leftovers(s3_client, s3_server.bucket, prefix) == []
+
+
+@pytest.fixture(scope="session")
+def tiktok_media(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+    """The video and sound the fake TikTok CDN serves (generated once per test process)."""
+    return make_tiktok_media(tmp_path_factory.mktemp("tiktok-media"))
+
+
+@pytest.fixture
+def fake_tiktok(
+    tiktok_media: tuple[bytes, bytes], trusted_test_ca: TestCA
+) -> Iterator[TikTokWorld]:
+    """A fake TikTok behind a loopback MITM proxy whose CA this test trusts."""
+    with running_fake_tiktok(tiktok_media, trusted_test_ca) as world:
+        yield world

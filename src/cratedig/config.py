@@ -35,6 +35,13 @@ class MediaSettings(BaseModel):
         return value
 
 
+DEFAULT_NOISE_TAGS = (
+    "fyp,foryou,foryoupage,fy,fypシ,fypage,fypp,viral,viralvideo,trending,trend,xyzbca,"
+    "tiktok,explore,explorepage,capcut,duet,stitch"
+)
+PROXY_SCHEMES = ("http://", "https://", "socks5://", "socks5h://", "socks4://", "socks4a://")
+
+
 class Settings(BaseSettings):
     """All of cratedig's configuration."""
 
@@ -65,6 +72,19 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1, le=64)
     global_concurrency: int | None = Field(None, ge=1)
     fetch_rate_per_minute: int = Field(60, ge=1)
+    # Retries of network steps (fetch, images, creator, publish): attempts and first delay,
+    # doubling each time; only retryable reasons (network, rate_limited, media_expired) retry.
+    fetch_attempts: int = Field(4, ge=1, le=20)
+    fetch_retry_seconds: float = Field(2.0, ge=0.0, le=600.0)
+    # TikTok: an http(s)/socks proxy, a Netscape cookies file, the pace of page requests
+    # across all workers, a timeout per request, and how long a creator's profile is fresh.
+    tiktok_proxy: str | None = None
+    tiktok_cookies_file: Path | None = None
+    tiktok_rps: float = Field(1.0, gt=0.0, le=100.0)
+    tiktok_timeout_seconds: float = Field(20.0, gt=0.0, le=300.0)
+    creator_ttl_hours: float = Field(24.0, ge=0.0)
+    # Hashtags that say nothing about the sound, dropped from tags (comma-separated).
+    noise_tags: str = DEFAULT_NOISE_TAGS
     media: MediaSettings = Field(default_factory=MediaSettings)
 
     def production_problems(self) -> list[str]:
@@ -77,6 +97,29 @@ class Settings(BaseSettings):
         if self.database_url.startswith("sqlite"):
             problems.append("CRATEDIG_DATABASE_URL must be PostgreSQL, not SQLite")
         return problems
+
+    @field_validator("tiktok_proxy")
+    @classmethod
+    def _proxy_scheme(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(PROXY_SCHEMES):
+            raise ValueError(f"use a proxy URL starting with one of {', '.join(PROXY_SCHEMES)}")
+        return value
+
+    @field_validator("tiktok_cookies_file")
+    @classmethod
+    def _cookies_exist(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no cookies file at {value}")
+        return value
+
+    @property
+    def noise_tag_set(self) -> frozenset[str]:
+        """CRATEDIG_NOISE_TAGS as a set of lower-case tags without '#'."""
+        return frozenset(
+            t.strip().lstrip("#").lower() for t in self.noise_tags.split(",") if t.strip()
+        )
 
     @property
     def allowed_hosts(self) -> frozenset[str]:

@@ -42,6 +42,7 @@ ARTIFACTS = (
     "video",
     "thumbnail",
     "cover",
+    "origin_cover",
     "wav",
     "mp3",
     "hls",
@@ -204,9 +205,15 @@ class Sample(TimestampMixin, Base):
     like_count: Mapped[int | None] = mapped_column(BigInteger)
     share_count: Mapped[int | None] = mapped_column(BigInteger)
     comment_count: Mapped[int | None] = mapped_column(BigInteger)
+    save_count: Mapped[int | None] = mapped_column(BigInteger)
     posted_at: Mapped[datetime | None]
     sound_title: Mapped[str | None] = mapped_column(Text)
     sound_artist: Mapped[str | None] = mapped_column(Text)
+    sound_album: Mapped[str | None] = mapped_column(Text)
+    sound_is_original: Mapped[bool | None]
+    region: Mapped[str | None] = mapped_column(String(8))
+    # "video", or "photo" for a slideshow post whose sound is the sample.
+    post_type: Mapped[str | None] = mapped_column(String(16))
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     bpm: Mapped[float | None] = mapped_column(Float)
     bpm_confidence: Mapped[float | None] = mapped_column(Float)
@@ -221,6 +228,8 @@ class Sample(TimestampMixin, Base):
     thumbnail_bytes: Mapped[int | None] = mapped_column(BigInteger)
     cover_key: Mapped[str | None] = mapped_column(String(512))
     cover_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    origin_cover_key: Mapped[str | None] = mapped_column(String(512))
+    origin_cover_bytes: Mapped[int | None] = mapped_column(BigInteger)
     wav_key: Mapped[str | None] = mapped_column(String(512))
     wav_bytes: Mapped[int | None] = mapped_column(BigInteger)
     mp3_key: Mapped[str | None] = mapped_column(String(512))
@@ -272,6 +281,15 @@ class Sample(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"Sample(id={self.id}, source={self.source}, source_id={self.source_id!r})"
+
+
+class RateLimit(Base):
+    """A pace shared by every process: the earliest time the next request may go out."""
+
+    __tablename__ = "rate_limits"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
 
 
 def normalize_tag(value: str) -> str:

@@ -37,7 +37,6 @@ class TestValidation:
             ("not a url", "invalid_url"),
             ("https://www.tiktok.com/@someone", "invalid_url"),
             ("http://evil.example.org/a.mp4", "host_not_allowed"),
-            (f"https://www.tiktok.com/@x/photo/{VIDEO_ID}", "unsupported_post"),
         ],
     )
     def test_bad_urls_are_422_naming_the_field(self, api: Api, url: str, code: str) -> None:
@@ -45,6 +44,13 @@ class TestValidation:
         assert status == 422
         assert error_of(body)["code"] == code
         assert error_of(body)["field"] == "url"
+
+    def test_photo_posts_are_accepted_and_dedupe_with_the_video_form(self, api: Api) -> None:
+        status, body = submit(api, f"https://www.tiktok.com/@x/photo/{VIDEO_ID}")
+        assert status == 202
+        assert body["source_url"] == f"https://www.tiktok.com/@x/photo/{VIDEO_ID}"
+        again, repeat = submit(api, f"https://www.tiktok.com/@x/video/{VIDEO_ID}")
+        assert again == 200 and repeat["id"] == body["id"]
 
     def test_schema_is_strict(self, api: Api) -> None:
         response = api.client.post("/api/v1/samples", json={"url": CANONICAL, "admin": True})

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dbos import DBOS
@@ -50,8 +52,16 @@ def pipeline_settings(tmp_path: Path, database_url: str, system_url: str) -> Set
 @pytest.fixture(params=["sqlite", "postgresql"])
 def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
     """A started runtime with an in-process DBOS worker, on each database."""
+    with running_pipeline(request.param, tmp_path) as started:
+        yield started
+
+
+@contextmanager
+def running_pipeline(database: str, tmp_path: Path, **overrides: Any) -> Iterator[Runtime]:
+    """A runtime and an in-process DBOS worker on "sqlite" or "postgresql"; `overrides`
+    set further settings (TikTok proxy, retry timing)."""
     pg_url = None
-    if request.param == "sqlite":
+    if database == "sqlite":
         settings = pipeline_settings(
             tmp_path, f"sqlite:///{tmp_path / 'app.db'}", f"sqlite:///{tmp_path / 'dbos.db'}"
         )
@@ -59,6 +69,7 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
         pg_url = create_postgres_database("cratedig_pipe")
         url = pg_url.render_as_string(hide_password=False)
         settings = pipeline_settings(tmp_path, url, url.replace("+psycopg", ""))
+    settings = Settings.model_validate({**settings.model_dump(), **overrides})
     started = start_runtime(settings)
     start_dbos(settings, worker=True)
     try:

@@ -1,57 +1,226 @@
-"""TikTok without the internet: error mapping, and clear network failures when offline."""
+"""TikTok through the real yt-dlp and curl_cffi, against a fake TikTok behind a loopback proxy:
+formats, photo posts, short links, profiles, images, and every failure reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.tiktok import TikTokOptions, extract, map_error, resolve_short_link
+from cratedig.sources.tiktok import (
+    TikTokOptions,
+    download_image,
+    fetch_post,
+    fetch_profile,
+    resolve_short_link,
+)
 from cratedig.sources.urls import parse_source_url
+from tests.fixtures.media import ffprobe
+from tests.fixtures.tiktok_site import (
+    IMAGE_CDN,
+    MUSIC_CDN,
+    VIDEO_CDN,
+    FakeCreator,
+    FakePost,
+    TikTokWorld,
+    post_url,
+)
 
+VIDEO_ID = "7301234567890123456"
 # A proxy on a closed loopback port: every request fails at once and nothing leaves the host.
 OFFLINE = TikTokOptions(proxy="http://127.0.0.1:9", timeout_seconds=3)
 
 
+def _fetch(world: TikTokWorld, post: FakePost, tmp_path: Path) -> tuple[Path | None, dict]:
+    world.site.add(post)
+    fetched = fetch_post(post_url(post), tmp_path, world.options)
+    return fetched.media, fetched.item
+
+
+def test_a_video_post_downloads_the_h264_rendition_without_watermark(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    media, item = _fetch(fake_tiktok, FakePost(VIDEO_ID), tmp_path)
+    assert media is not None and media.name == "source.mp4"
+    streams = {s["codec_type"]: s["codec_name"] for s in ffprobe(media)["streams"]}
+    assert streams == {"video": "h264", "audio": "aac"}
+    assert item["id"] == VIDEO_ID and item["author"]["uniqueId"] == "loopsmith"
+    fetched = [r.path.split("?")[0] for r in fake_tiktok.proxy.requests_to(VIDEO_CDN)]
+    assert fetched == [f"/video/{VIDEO_ID}/h264/1"]  # never bytevc1/2, never the watermarked copy
+
+
+def test_bytevc1_is_taken_when_there_is_no_h264_and_bytevc2_never(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, codecs=("bytevc2", "bytevc1")), tmp_path)
+    assert media is not None
+    paths = [
+        r.path for r in fake_tiktok.proxy.requests if "/video/" in r.path and "@" not in r.path
+    ]
+    assert len(paths) == 1 and "/bytevc1/" in paths[0]
+
+
+def test_with_only_bytevc2_the_watermarked_copy_is_the_last_resort(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, codecs=("bytevc2",)), tmp_path)
+    assert media is not None and media.stat().st_size > 0
+    fetched = [r.path.split("?")[0] for r in fake_tiktok.proxy.requests_to(VIDEO_CDN)]
+    assert fetched[-1] == f"/video/{VIDEO_ID}/watermarked/1"
+    assert not any("bytevc2" in path for path in fetched)
+
+
+def test_a_photo_post_gives_its_sound(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    media, item = _fetch(fake_tiktok, FakePost(VIDEO_ID, photo=True), tmp_path)
+    assert media is not None and media.suffix == ".m4a"
+    assert [s["codec_type"] for s in ffprobe(media)["streams"]] == ["audio"]
+    assert item["imagePost"]["images"]
+    assert fake_tiktok.proxy.requests_to(MUSIC_CDN)
+
+
+def test_a_photo_post_without_a_sound_is_unsupported(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceError) as failure:
+        _fetch(fake_tiktok, FakePost(VIDEO_ID, photo=True, sound=False), tmp_path)
+    assert failure.value.code is SourceErrorCode.UNSUPPORTED_POST
+    assert str(failure.value).startswith("unsupported: photo post")
+
+
 @pytest.mark.parametrize(
-    ("message", "code"),
+    ("post", "reason"),
     [
-        ("ERROR: [TikTok] 123: Video not available, status code 10204", SourceErrorCode.IP_BLOCKED),
+        (FakePost(VIDEO_ID, status_code=100004, status_msg="item doesn't exist"), "not_found"),
+        (FakePost(VIDEO_ID, status_code=10216), "private"),
+        (FakePost(VIDEO_ID, status_code=10222), "private"),
+        (FakePost(VIDEO_ID, login_wall=True), "login_required"),
         (
-            "ERROR: [TikTok] 123: This post may not be comfortable for some audiences. Log in",
-            SourceErrorCode.LOGIN_REQUIRED,
+            FakePost(VIDEO_ID, status_code=10231, status_msg="Not available in your region"),
+            "region_blocked",
         ),
-        ("ERROR: [TikTok] 123: This account is private", SourceErrorCode.PRIVATE),
-        (
-            "ERROR: [TikTok] 123: Video not available in your country",
-            SourceErrorCode.REGION_BLOCKED,
-        ),
-        (
-            "ERROR: unable to download video data: HTTP Error 403: Forbidden",
-            SourceErrorCode.MEDIA_EXPIRED,
-        ),
-        ("ERROR: [TikTok] 123: HTTP Error 429: Too Many Requests", SourceErrorCode.RATE_LIMITED),
-        ("ERROR: [TikTok] 123: Unable to download webpage: timed out", SourceErrorCode.NETWORK),
-        ("ERROR: [TikTok] 123: Video not available", SourceErrorCode.NOT_FOUND),
+        (FakePost(VIDEO_ID, page_status=451), "region_blocked"),
+        (FakePost(VIDEO_ID, status_code=10204), "ip_blocked"),
+        (FakePost(VIDEO_ID, page_status=403), "ip_blocked"),
+        (FakePost(VIDEO_ID, page_status=429), "rate_limited"),
+        (FakePost(VIDEO_ID, bot_wall=True), "rate_limited"),
+        (FakePost(VIDEO_ID, page_status=503), "network"),
+        (FakePost(VIDEO_ID, drop_page_requests=9), "network"),
+        (FakePost(VIDEO_ID, expire_media_requests=9), "media_expired"),
     ],
+    ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_ytdlp_messages_map_to_stable_reasons(message: str, code: SourceErrorCode) -> None:
-    error = map_error(message)
-    assert error.code is code
-    assert "ERROR:" not in str(error) and str(error).startswith("TikTok: ")
-
-
-def test_offline_extraction_fails_with_a_clear_retryable_network_error(tmp_path: Path) -> None:
+def test_each_tiktok_failure_has_its_reason(
+    fake_tiktok: TikTokWorld, tmp_path: Path, post: FakePost, reason: str
+) -> None:
     with pytest.raises(SourceError) as failure:
-        extract("https://www.tiktok.com/@a/video/7301234567890123456", tmp_path, OFFLINE)
-    assert failure.value.code is SourceErrorCode.NETWORK
-    assert failure.value.retryable
-    assert list(tmp_path.iterdir()) == []
+        _fetch(fake_tiktok, post, tmp_path)
+    assert failure.value.code.value == reason
+    assert failure.value.retryable is (reason in ("rate_limited", "network", "media_expired"))
+    assert "Traceback" not in str(failure.value) and len(str(failure.value)) < 400
+    assert not list(tmp_path.glob("source.*"))
 
 
-def test_offline_short_link_resolution_is_a_network_error() -> None:
+def test_a_missing_post_is_not_found(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as failure:
+        fetch_post(f"https://www.tiktok.com/@x/video/{VIDEO_ID}", tmp_path, fake_tiktok.options)
+    assert failure.value.code is SourceErrorCode.NOT_FOUND
+
+
+def test_an_expired_media_link_is_refetched_from_a_fresh_page(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, expire_media_requests=1), tmp_path)
+    assert media is not None and media.stat().st_size > 0
+    assert fake_tiktok.site.page_fetches[VIDEO_ID] == 2
+    fetched = [r.path.split("?")[0] for r in fake_tiktok.proxy.requests_to(VIDEO_CDN)]
+    assert fetched == [f"/video/{VIDEO_ID}/h264/1", f"/video/{VIDEO_ID}/h264/2"]
+
+
+@pytest.mark.parametrize("host", ["vm.tiktok.com", "vt.tiktok.com", "www.tiktok.com"])
+def test_short_links_resolve_to_the_post(fake_tiktok: TikTokWorld, host: str) -> None:
+    post = fake_tiktok.site.add(FakePost(VIDEO_ID))
+    link = fake_tiktok.site.add_short_link(host, "ZMh3xYz9", post)
+    ref = resolve_short_link(parse_source_url(link, frozenset()), fake_tiktok.options)
+    assert ref.source_id == VIDEO_ID
+    assert ref.url == f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}"
+    assert [r.method for r in fake_tiktok.proxy.requests] == ["HEAD"]
+
+
+def test_an_unknown_short_link_is_not_found(fake_tiktok: TikTokWorld) -> None:
+    ref = parse_source_url("https://vm.tiktok.com/ZMnothing/", frozenset())
+    with pytest.raises(SourceError) as failure:
+        resolve_short_link(ref, fake_tiktok.options)
+    assert failure.value.code is SourceErrorCode.NOT_FOUND
+
+
+def test_the_profile_page_gives_user_and_stats(fake_tiktok: TikTokWorld) -> None:
+    fake_tiktok.site.add(FakePost(VIDEO_ID, creator=FakeCreator(followers=777)))
+    user, stats = fetch_profile("@loopsmith", fake_tiktok.options)
+    assert user["secUid"].startswith("MS4w") and stats["followerCount"] == 777
+    with pytest.raises(SourceError) as failure:
+        fetch_profile("nobody", fake_tiktok.options)
+    assert failure.value.code is SourceErrorCode.NOT_FOUND
+
+
+def test_images_come_from_tiktok_hosts_only(fake_tiktok: TikTokWorld) -> None:
+    data = download_image(
+        f"https://{IMAGE_CDN}/obj/x/avatar_thumb.webp", fake_tiktok.options, 10**6
+    )
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    with pytest.raises(SourceError) as failure:
+        download_image("https://example.org/a.jpg", fake_tiktok.options, 10**6)
+    assert failure.value.code is SourceErrorCode.HOST_NOT_ALLOWED
+    assert not fake_tiktok.proxy.requests_to("example.org")
+    with pytest.raises(SourceError) as too_big:
+        download_image(f"https://{IMAGE_CDN}/obj/x/cover.jpeg", fake_tiktok.options, 100)
+    assert too_big.value.code is SourceErrorCode.TOO_LARGE
+
+
+def test_everything_works_through_a_socks_proxy(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    fake_tiktok.site.add(FakePost(VIDEO_ID))
+    options = replace(fake_tiktok.options, proxy=fake_tiktok.proxy.socks_url)
+    fetched = fetch_post(f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}", tmp_path, options)
+    assert fetched.media is not None and fetched.media.stat().st_size > 0
+    user, _ = fetch_profile("loopsmith", options)
+    assert user["uniqueId"] == "loopsmith"
+
+
+def test_cookies_file_is_sent_and_never_rewritten(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(
+        "# Netscape HTTP Cookie File\n"
+        ".tiktok.com\tTRUE\t/\tTRUE\t2145916800\tsessionid\tsecret-session\n"
+    )
+    before = cookies.read_bytes()
+    fake_tiktok.site.add(FakePost(VIDEO_ID))
+    options = replace(fake_tiktok.options, cookies_file=str(cookies))
+    work = tmp_path / "work"
+    work.mkdir()
+    fetch_post(f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}", work, options)
+    fetch_profile("loopsmith", options)
+    pages = fake_tiktok.proxy.requests_to("www.tiktok.com")
+    assert len(pages) == 2
+    assert all("sessionid=secret-session" in r.headers.get("cookie", "") for r in pages)
+    assert cookies.read_bytes() == before
+
+
+def test_offline_is_a_clear_retryable_network_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as failure:
+        fetch_post(f"https://www.tiktok.com/@a/video/{VIDEO_ID}", tmp_path, OFFLINE)
+    assert failure.value.code is SourceErrorCode.NETWORK and failure.value.retryable
     ref = parse_source_url("https://vm.tiktok.com/ZMabc123/", frozenset())
-    with pytest.raises(SourceError) as failure:
+    with pytest.raises(SourceError) as short:
         resolve_short_link(ref, OFFLINE)
-    assert failure.value.code is SourceErrorCode.NETWORK
+    assert short.value.code is SourceErrorCode.NETWORK
+
+
+def test_pages_are_paced(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    calls: list[str] = []
+    options = replace(fake_tiktok.options, pace=lambda: calls.append("page"))
+    fake_tiktok.site.add(FakePost(VIDEO_ID))
+    fetch_post(f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}", tmp_path, options)
+    fetch_profile("loopsmith", options)
+    download_image(f"https://{IMAGE_CDN}/obj/x/a.jpeg", options, 10**6)
+    assert calls == ["page", "page"]  # CDN images are not paced

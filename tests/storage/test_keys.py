@@ -14,6 +14,7 @@ class TestSampleKeys:
             "samples/42/video.mp4",
             "samples/42/thumbnail.jpg",
             "samples/42/cover.jpg",
+            "samples/42/origin_cover.jpg",
             "samples/42/audio.wav",
             "samples/42/audio.mp3",
             "samples/42/waveform.png",

@@ -70,6 +70,23 @@ class CreatorRepository:
         self.session.flush()
         return creator
 
+    def upsert_profile(self, username: str, source_id: str | None, **fields: Any) -> Creator:
+        """Upsert by the platform's user id first: a creator who changed their handle is the
+        same creator, renamed (unless another row already holds the new handle)."""
+        known = self.get_by_source_id(source_id) if source_id else None
+        if known is None:
+            return self.upsert_by_username(username, source_id=source_id, **fields)
+        handle = normalize_username(username)
+        if handle and handle != known.username and self.get_by_username(handle) is None:
+            known.username = handle
+        for name, value in fields.items():
+            if name not in UPDATABLE:
+                raise TypeError(f"not a creator field: {name}")
+            if value is not None:
+                setattr(known, name, value)
+        self.session.flush()
+        return known
+
     def samples_of(
         self,
         creator: Creator,

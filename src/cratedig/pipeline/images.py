@@ -1,37 +1,47 @@
-"""Re-host a post's cover image as JPEG in the sample's staging area."""
+"""Re-host TikTok's images (covers, avatars) as JPEG in our storage."""
 
 from __future__ import annotations
 
-from cratedig.media.ffmpeg import run_ffmpeg
-from cratedig.media.workdir import job_directory
-from cratedig.runtime import current_runtime
-from cratedig.sources.direct import DirectFetchLimits, fetch_direct
-from cratedig.storage.keys import COVER, staging_key
+import io
+import logging
 
-# TikTok serves covers from its CDNs; they expire, which is why we keep our own copy.
-TIKTOK_IMAGE_HOSTS = frozenset(
-    {
-        "tiktokcdn.com",
-        "tiktokcdn-us.com",
-        "tiktokcdn-eu.com",
-        "ibyteimg.com",
-        "ibytedtos.com",
-        "muscdn.com",
-    }
-)
-IMAGE_LIMITS = DirectFetchLimits(max_bytes=20 * 1024 * 1024, timeout_seconds=20.0)
+from PIL import Image, UnidentifiedImageError
+
+from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.tiktok import TikTokOptions, download_image
+
+log = logging.getLogger(__name__)
+IMAGE_LIMIT = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a decompression bomb guard; TikTok's largest covers are ~2 MP
 
 
-def store_cover(sample_id: str, generation: int, url: str) -> dict[str, int]:
-    """Fetch the cover (JPEG, PNG or WebP), convert it to JPEG and stage it as cover.jpg."""
-    runtime = current_runtime()
-    allowed = runtime.settings.allowed_hosts | TIKTOK_IMAGE_HOSTS
-    with job_directory() as work:
-        image = fetch_direct(url, work / "cover-source", allowed, IMAGE_LIMITS, ("image/",))
-        jpeg = work / COVER
-        run_ffmpeg(
-            ["-i", str(image.path), "-frames:v", "1", "-q:v", "3", str(jpeg)],
-            what="converting the cover to JPEG",
-        )
-        runtime.storage.put_file(staging_key(sample_id, generation, COVER), jpeg)
-        return {COVER: jpeg.stat().st_size}
+def fetch_jpeg(url: str, options: TikTokOptions) -> bytes:
+    """Download an image from TikTok's CDN and re-encode it as JPEG."""
+    return to_jpeg(download_image(url, options, IMAGE_LIMIT), url)
+
+
+def to_jpeg(data: bytes, where: str) -> bytes:
+    """Re-encode an image as an RGB JPEG; a file that is not an image is a clear error."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise SourceError(SourceErrorCode.TOO_LARGE, f"{where[:200]} is too many pixels")
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise SourceError(
+            SourceErrorCode.UNSUPPORTED_MEDIA, f"{where[:200]} is not a readable image"
+        ) from exc
+    return out.getvalue()
+
+
+def fetch_optional_jpeg(url: str, options: TikTokOptions, what: str) -> bytes | None:
+    """`fetch_jpeg`, but a missing or broken image is logged and skipped (None): the sample
+    is still worth having. Retryable trouble (network, throttling) is raised for a retry."""
+    try:
+        return fetch_jpeg(url, options)
+    except SourceError as exc:
+        if exc.retryable:
+            raise
+        log.warning("%s not stored: %s", what, exc)
+        return None

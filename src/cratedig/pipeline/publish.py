@@ -14,6 +14,7 @@ from cratedig.storage.keys import (
     AUDIO_WAV,
     COVER,
     HLS_PLAYLIST,
+    ORIGIN_COVER,
     THUMBNAIL,
     VIDEO,
     WAVEFORM_JSON,
@@ -29,6 +30,7 @@ COLUMNS = {
     VIDEO: "video",
     THUMBNAIL: "thumbnail",
     COVER: "cover",
+    ORIGIN_COVER: "origin_cover",
     AUDIO_WAV: "wav",
     AUDIO_MP3: "mp3",
     HLS_PLAYLIST: "hls",
@@ -51,8 +53,13 @@ METADATA_FIELDS = (
     "like_count",
     "share_count",
     "comment_count",
+    "save_count",
     "sound_title",
     "sound_artist",
+    "sound_album",
+    "sound_is_original",
+    "region",
+    "post_type",
 )
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from dbos import DBOS
 
-from cratedig.creators.repository import CreatorRepository
 from cratedig.media.ffmpeg import probe
 from cratedig.media.process import process_file
 from cratedig.media.workdir import job_directory
 from cratedig.models import SampleStatus
-from cratedig.pipeline.fetching import fetch_source
-from cratedig.pipeline.images import store_cover
+from cratedig.pipeline.creators import record_creator
+from cratedig.pipeline.fetching import fetch_source, tiktok_options
+from cratedig.pipeline.images import fetch_optional_jpeg
 from cratedig.pipeline.tracking import tracked
 from cratedig.process_options import process_options
 from cratedig.runtime import current_runtime
@@ -23,7 +23,7 @@ from cratedig.samples.repository import SampleRepository
 from cratedig.sources.errors import SourceError
 from cratedig.sources.urls import SourceKind
 from cratedig.storage import InvalidKey, ObjectNotFound, StorageError
-from cratedig.storage.keys import VIDEO, staging_key
+from cratedig.storage.keys import COVER, ORIGIN_COVER, VIDEO, staging_key
 
 SOURCE_NAME = "source/original"  # staged input, never published as such
 
@@ -33,15 +33,6 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, SourceError):
         return error.retryable
     return isinstance(error, StorageError) and not isinstance(error, ObjectNotFound | InvalidKey)
-
-
-NETWORK_RETRIES: dict[str, Any] = {
-    "retries_allowed": True,
-    "max_attempts": 4,
-    "interval_seconds": 1.0,
-    "backoff_rate": 2.0,
-    "should_retry": is_transient,
-}
 
 
 @DBOS.step(name="mark_processing")
@@ -60,7 +51,7 @@ def mark_processing(sample_id: str, generation: int) -> dict[str, str]:
         return {"kind": sample.source.value, "url": sample.source_url}
 
 
-@DBOS.step(name="fetch_source", **NETWORK_RETRIES)
+@DBOS.step(name="fetch_source")
 def fetch_source_step(sample_id: str, generation: int, kind: str, url: str) -> dict[str, Any]:
     """Download the source and stage it (and the video, when there is one)."""
     runtime = current_runtime()
@@ -77,14 +68,22 @@ def fetch_source_step(sample_id: str, generation: int, kind: str, url: str) -> d
         return metadata
 
 
-@DBOS.step(name="store_images", **NETWORK_RETRIES)
+@DBOS.step(name="store_images")
 def store_images(sample_id: str, generation: int, metadata: dict[str, Any]) -> dict[str, int]:
-    """Re-host the post's cover image when the source names one."""
+    """Re-host the post's cover and origin cover (as JPEG) when the source names them."""
+    runtime = current_runtime()
     with tracked(sample_id, generation, "store_images"):
-        cover_url = metadata.get("cover_url")
-        if not cover_url:
-            return {}
-        return store_cover(sample_id, generation, str(cover_url))
+        options = tiktok_options(runtime.settings)
+        sizes: dict[str, int] = {}
+        for name, field in ((COVER, "cover_url"), (ORIGIN_COVER, "origin_cover_url")):
+            url = metadata.get(field)
+            jpeg = url and fetch_optional_jpeg(str(url), options, f"sample {sample_id}: {field}")
+            if jpeg:
+                runtime.storage.put_bytes(
+                    staging_key(sample_id, generation, name), jpeg, "image/jpeg"
+                )
+                sizes[name] = len(jpeg)
+        return sizes
 
 
 @DBOS.step(name="process_audio")
@@ -104,17 +103,8 @@ def process_audio(sample_id: str, generation: int, source_key: str) -> dict[str,
         return {"analysis": result.analysis, "sizes": sizes}
 
 
-@DBOS.step(name="fetch_creator", **NETWORK_RETRIES)
+@DBOS.step(name="fetch_creator")
 def fetch_creator(sample_id: str, generation: int, metadata: dict[str, Any]) -> str | None:
-    """Record the post's creator (TikTok); returns the creator id, or None for plain URLs."""
+    """Record the post's creator with avatars (TikTok); the creator id, or None for plain URLs."""
     with tracked(sample_id, generation, "fetch_creator"):
-        username = metadata.get("creator_username")
-        if not username:
-            return None
-        with current_runtime().transaction() as session:
-            creator = CreatorRepository(session).upsert_by_username(
-                str(username),
-                nickname=metadata.get("creator_nickname"),
-                source_id=metadata.get("creator_source_id"),
-            )
-            return str(creator.id)
+        return record_creator(metadata.get("creator") or {})

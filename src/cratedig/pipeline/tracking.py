@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeGuard
 
 from cratedig.media.errors import MediaError
-from cratedig.models import SampleStatus, utcnow
+from cratedig.models import Sample, SampleStatus, utcnow
 from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.sources.errors import SourceError
@@ -50,7 +51,12 @@ def tracked(sample_id: str, generation: int, step: str) -> Iterator[None]:
             )
         raise
     with runtime.transaction() as session:
-        SampleRepository(session).record_step(sid, generation, step, index, finished_at=utcnow())
+        repo = SampleRepository(session)
+        repo.record_step(sid, generation, step, index, finished_at=utcnow())
+        sample = repo.get(sid)
+        if _is_processing(sample, generation):
+            # A retry note from an earlier attempt is stale once the step has succeeded.
+            sample.error_code = sample.error_message = None
 
 
 def describe(error: BaseException) -> tuple[str, str]:
@@ -73,3 +79,19 @@ def mark_failed(sample_id: str, generation: int, step: str, code: str, message: 
         sample.status = SampleStatus.FAILED
         sample.step, sample.step_index = step, step_number(step)
         sample.error_code, sample.error_message = code, message[:2000]
+
+
+def note_retry(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
+    """Show why a step failed and when it runs again; the sample stays `processing`."""
+    with current_runtime().transaction() as session:
+        sample = SampleRepository(session).get(uuid.UUID(sample_id))
+        if _is_processing(sample, generation):
+            sample.error_code, sample.error_message = code, message[:2000]
+
+
+def _is_processing(sample: Sample | None, generation: int) -> TypeGuard[Sample]:
+    return (
+        sample is not None
+        and sample.generation == generation
+        and sample.status is SampleStatus.PROCESSING
+    )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from dbos import DBOS
-from dbos._error import DBOSMaxStepRetriesExceeded
 
 from cratedig.pipeline import steps
 from cratedig.pipeline.publish import publish_generation
-from cratedig.pipeline.tracking import describe, mark_failed, tracked
+from cratedig.pipeline.tracking import describe, mark_failed, note_retry, tracked
+from cratedig.runtime import current_runtime
+
+T = TypeVar("T")
 
 
-@DBOS.step(name="publish", **steps.NETWORK_RETRIES)
+@DBOS.step(name="publish")
 def publish(
     sample_id: str,
     generation: int,
@@ -32,30 +35,61 @@ def record_failure(sample_id: str, generation: int, step: str, code: str, messag
     mark_failed(sample_id, generation, step, code, message)
 
 
+@DBOS.step(name="record_retry")
+def record_retry(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
+    """Show the reason a step will be retried while the retry is pending."""
+    note_retry(sample_id, generation, step, code, message)
+
+
+def with_retries(sample_id: str, generation: int, step: str, call: Callable[[], T]) -> T:
+    """Run a step; on a retryable failure record why, sleep durably (doubling), run it again.
+
+    Only network trouble, throttling and expired CDN links retry: a deleted or private post
+    fails at once. Replays identically after a restart: DBOS records each step's outcome.
+    """
+    settings = current_runtime().settings
+    for attempt in range(1, settings.fetch_attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == settings.fetch_attempts or not steps.is_transient(exc):
+                raise
+            delay = settings.fetch_retry_seconds * 2 ** (attempt - 1)
+            code, message = describe(exc)
+            retries = settings.fetch_attempts - 1
+            note = f"{message} (retry {attempt} of {retries} in {delay:g} s)"
+            record_retry(sample_id, generation, step, code, note)
+            DBOS.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 @DBOS.workflow(name="process_sample")
 def process_sample(sample_id: str, generation: int) -> str:
     """Fetch, stage every artifact, then publish; a failure is recorded, never half-published."""
     step = "mark_processing"
+    sid, gen = sample_id, generation
     try:
-        target = steps.mark_processing(sample_id, generation)
+        target = steps.mark_processing(sid, gen)
         step = "fetch_source"
-        metadata = steps.fetch_source_step(sample_id, generation, target["kind"], target["url"])
+        metadata = with_retries(
+            sid, gen, step, lambda: steps.fetch_source_step(sid, gen, target["kind"], target["url"])
+        )
         step = "store_images"
-        images = steps.store_images(sample_id, generation, metadata)
+        images = with_retries(sid, gen, step, lambda: steps.store_images(sid, gen, metadata))
         step = "process_audio"
-        audio = steps.process_audio(sample_id, generation, metadata["source_key"])
+        audio = steps.process_audio(sid, gen, metadata["source_key"])
         step = "fetch_creator"
-        creator_id = steps.fetch_creator(sample_id, generation, metadata)
+        creator_id = with_retries(sid, gen, step, lambda: steps.fetch_creator(sid, gen, metadata))
         step = "publish"
         staged = {**audio["sizes"], **images}
         if "video_bytes" in metadata:
             staged["video.mp4"] = int(metadata["video_bytes"])
-        published = publish(sample_id, generation, staged, metadata, audio["analysis"], creator_id)
+        analysis = audio["analysis"]
+        published = with_retries(
+            sid, gen, step, lambda: publish(sid, gen, staged, metadata, analysis, creator_id)
+        )
     except Exception as exc:
-        # After the last retry DBOS wraps the errors; the last one is the reason.
-        if isinstance(exc, DBOSMaxStepRetriesExceeded) and exc.errors:
-            exc = exc.errors[-1]
         code, message = describe(exc)
-        record_failure(sample_id, generation, step, code, message)
+        record_failure(sid, gen, step, code, message)
         return "failed"
     return "completed" if published else "superseded"

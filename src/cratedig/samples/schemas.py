@@ -43,10 +43,15 @@ class SampleOut(BaseModel):
     like_count: int | None
     share_count: int | None
     comment_count: int | None
+    save_count: int | None
     download_count: int
     posted_at: datetime | None
     sound_title: str | None
     sound_artist: str | None
+    sound_album: str | None
+    sound_is_original: bool | None
+    region: str | None
+    post_type: str | None
     duration_seconds: float | None
     bpm: float | None
     bpm_confidence: float | None
@@ -57,6 +62,7 @@ class SampleOut(BaseModel):
     video_url: str | None
     thumbnail_url: str | None
     cover_url: str | None
+    origin_cover_url: str | None
     audio_url_wav: str | None
     audio_url_mp3: str | None
     audio_url_hls: str | None
@@ -65,6 +71,7 @@ class SampleOut(BaseModel):
     video_bytes: int | None
     thumbnail_bytes: int | None
     cover_bytes: int | None
+    origin_cover_bytes: int | None
     wav_bytes: int | None
     mp3_bytes: int | None
     hls_bytes: int | None

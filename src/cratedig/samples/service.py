@@ -34,6 +34,7 @@ URL_FIELDS = {
     "video_url": "video_key",
     "thumbnail_url": "thumbnail_key",
     "cover_url": "cover_key",
+    "origin_cover_url": "origin_cover_key",
     "audio_url_wav": "wav_key",
     "audio_url_mp3": "mp3_key",
     "audio_url_hls": "hls_key",
@@ -104,11 +105,8 @@ def resolve_source(url: str, settings: Settings) -> tuple[SampleSource, str, str
     """Validate and canonicalise a submitted URL: (source, canonical URL, source id)."""
     ref = parse_source_url(url, settings.allowed_hosts)
     if ref.is_short_link:
-        ref = resolve_short_link(ref, tiktok_options(settings))
-    if ref.is_photo:
-        raise SourceError(
-            SourceErrorCode.UNSUPPORTED_POST, "TikTok photo posts have no video to sample"
-        )
+        # Short links live on vm./vt.tiktok.com, not on the paced web pages.
+        ref = resolve_short_link(ref, tiktok_options(settings, shared_pace=False))
     if ref.kind is SourceKind.TIKTOK:
         if ref.source_id is None:
             raise SourceError(SourceErrorCode.INVALID_URL, f"no TikTok video id in {ref.url}")

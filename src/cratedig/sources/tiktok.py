@@ -1,129 +1,298 @@
-"""TikTok through yt-dlp: short-link resolution, download, and failures mapped to stable codes."""
+"""TikTok posts through yt-dlp: the page's data, the media file, and every failure mapped to
+a stable reason (see README "TikTok")."""
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
-import httpx
 import yt_dlp
+from yt_dlp.extractor.tiktok import TikTokIE
+from yt_dlp.networking.exceptions import HTTPError, TransportError
+from yt_dlp.utils import DownloadError, ExtractorError
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.urls import TIKTOK_HOSTS, SourceKind, SourceRef, parse_source_url
-
-# h264 plays everywhere; bytevc1 (HEVC) is a fallback; bytevc2 is never playable for us.
-VIDEO_FORMAT = "best[vcodec^=h264]/best[vcodec!*=bytevc2][vcodec!*=bvc2]/best"
-_MESSAGES: tuple[tuple[tuple[str, ...], SourceErrorCode], ...] = (
-    (("10204", "ip address is blocked", "ip blocked"), SourceErrorCode.IP_BLOCKED),
-    (("429", "too many requests", "rate limit"), SourceErrorCode.RATE_LIMITED),
-    (("private",), SourceErrorCode.PRIVATE),
-    (("log in", "login", "cookies"), SourceErrorCode.LOGIN_REQUIRED),
-    (("not available in your", "region", "country"), SourceErrorCode.REGION_BLOCKED),
-    (("/photo/", "photo post", "slideshow"), SourceErrorCode.UNSUPPORTED_POST),
-    (("http error 403", "expired"), SourceErrorCode.MEDIA_EXPIRED),
-    (
-        (
-            "unable to download webpage",
-            "timed out",
-            "connection",
-            "proxy",
-            "network",
-            "temporary failure",
-            "name resolution",
-            "urlopen error",
-        ),
-        SourceErrorCode.NETWORK,
-    ),
-    (
-        (
-            "404",
-            "not available",
-            "unavailable",
-            "removed",
-            "deleted",
-            "unable to find",
-            "does not exist",
-        ),
-        SourceErrorCode.NOT_FOUND,
-    ),
+from cratedig.sources.tiktok_http import (
+    TikTokClient,
+    TikTokOptions,
+    check_tiktok_url,
+    status_error,
 )
+from cratedig.sources.tiktok_page import (
+    VIDEO_DETAIL,
+    detail_status,
+    status_reason,
+    user_detail,
+)
+from cratedig.sources.urls import SourceKind, SourceRef, parse_source_url
+
+# Without watermark, h264 first (plays everywhere), then any other codec except bytevc2
+# (ByteDance's VVC, unplayable), then a watermarked copy; audio alone for photo posts.
+VIDEO_FORMAT = (
+    "best[vcodec^=h264][format_note!*=?watermark]"
+    "/best[vcodec!*=bytevc2][format_note!*=?watermark]"
+    "/best[vcodec!*=bytevc2]"
+    "/bestaudio"
+)
+MAX_MEDIA_BYTES = 500 * 1024 * 1024
+log = logging.getLogger(__name__)
+_HTTP_STATUS = re.compile(r"HTTP Error (\d{3})")
 
 
 @dataclass(frozen=True)
-class TikTokOptions:
-    """How we talk to TikTok: an optional proxy and cookies file, and a timeout."""
+class TikTokPost:
+    """A fetched post: yt-dlp's info, the page's raw item, and the media file when asked."""
 
-    proxy: str | None = None
-    cookies_file: str | None = None
-    timeout_seconds: float = 20.0
+    info: dict[str, Any]
+    item: dict[str, Any]
+    media: Path | None
 
 
-def map_error(message: str) -> SourceError:
-    """Turn a yt-dlp error message into one of our stable reasons."""
-    lowered = message.lower()
-    for needles, code in _MESSAGES:
-        if any(needle in lowered for needle in needles):
-            return SourceError(code, f"TikTok: {_one_line(message)}")
-    return SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: {_one_line(message)}")
+class _PageReadingTikTokIE(TikTokIE):  # type: ignore[misc]
+    """yt-dlp's TikTok extractor, keeping the page's raw item and reading its status codes."""
+
+    _universal: dict[str, Any] | None = None
+
+    @classmethod
+    def ie_key(cls) -> str:
+        return "TikTok"  # replaces the stock extractor in this YoutubeDL only
+
+    def _get_universal_data(self, webpage: str, display_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = super()._get_universal_data(webpage, display_id)
+        self._universal = data
+        return data
+
+    def _extract_web_data_and_status(
+        self, url: str, video_id: str, fatal: bool = True
+    ) -> tuple[dict[str, Any], int]:
+        try:
+            video_data, status = super()._extract_web_data_and_status(url, video_id, fatal)
+        except ExtractorError as exc:
+            raise _page_error(exc, url) from exc
+        detail = (self._universal or {}).get(VIDEO_DETAIL) or {}
+        code, message = detail_status(detail)
+        if code != 0 or not video_data:
+            raise status_reason(code or 10204, message, f"the TikTok post {video_id}")
+        if video_data.get("imagePost") and not (video_data.get("music") or {}).get("playUrl"):
+            raise SourceError(
+                SourceErrorCode.UNSUPPORTED_POST,
+                f"unsupported: photo post {video_id} has no playable sound",
+            )
+        return video_data, status
+
+    def _parse_aweme_video_web(
+        self,
+        aweme_detail: dict[str, Any],
+        webpage_url: str,
+        video_id: str,
+        extract_flat: bool = False,
+    ) -> dict[str, Any]:
+        info: dict[str, Any] = super()._parse_aweme_video_web(
+            aweme_detail, webpage_url, video_id, extract_flat
+        )
+        info["cratedig_item"] = aweme_detail
+        return info
+
+
+def video_page_url(canonical: str) -> str:
+    """The URL yt-dlp reads: photo posts are served at the /video/ path too."""
+    return canonical.replace("/photo/", "/video/", 1)
 
 
 def resolve_short_link(ref: SourceRef, options: TikTokOptions) -> SourceRef:
-    """Follow a vm./vt./tiktok.com/t/ short link (TikTok hosts only) to the video URL."""
-    current = ref.url
-    proxy = options.proxy or None
-    with httpx.Client(
-        timeout=options.timeout_seconds, follow_redirects=False, proxy=proxy
-    ) as client:
-        for _ in range(5):
-            try:
-                response = client.head(current)
-            except httpx.HTTPError as exc:
-                raise SourceError(
-                    SourceErrorCode.NETWORK, f"could not resolve the TikTok short link {ref.url}"
-                ) from exc
-            location = response.headers.get("location")
-            if not response.is_redirect or not location:
-                break
-            current = urljoin(current, location)
-            resolved = parse_source_url(current, frozenset())
-            if resolved.kind is SourceKind.TIKTOK and not resolved.is_short_link:
-                return resolved
-    raise SourceError(SourceErrorCode.NOT_FOUND, f"the short link {ref.url} leads to no video")
+    """Follow a vm./vt./tiktok.com/t/ short link (TikTok hosts only) to the post's URL."""
+
+    def is_post(url: str) -> bool:
+        try:
+            resolved = parse_source_url(url, frozenset())
+        except SourceError:
+            return False
+        return resolved.kind is SourceKind.TIKTOK and not resolved.is_short_link
+
+    with TikTokClient(options) as client:
+        target = client.redirect_target(ref.url, is_post)
+    return parse_source_url(target, frozenset())
 
 
-def extract(
+def fetch_post(
     url: str, workdir: Path, options: TikTokOptions, *, download: bool = True
-) -> dict[str, Any]:
-    """Run yt-dlp on a canonical TikTok URL; return its info dict (with the file when asked)."""
+) -> TikTokPost:
+    """Read the post's page (yt-dlp) and download its media; an expired CDN link is retried
+    once with a freshly read page, since the page hands out new signed links."""
+    try:
+        return _fetch_post_once(url, workdir, options, download)
+    except SourceError as exc:
+        if exc.code is not SourceErrorCode.MEDIA_EXPIRED:
+            raise
+    return _fetch_post_once(url, workdir, options, download)
+
+
+def fetch_profile(username: str, options: TikTokOptions) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The creator's user and stats blocks from their profile page."""
+    handle = username.lstrip("@")
+    with TikTokClient(options) as client:
+        page = client.get(f"https://www.tiktok.com/@{handle}")
+    return user_detail(page.text, handle)
+
+
+def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
+    """An image from TikTok's CDN (covers, avatars)."""
+    with TikTokClient(options) as client:
+        fetched = client.get(url, max_bytes=max_bytes, page=False)
+    content_type = fetched.headers.get("content-type", "image/")
+    if not content_type.startswith(("image/", "application/octet-stream", "binary/")):
+        raise SourceError(
+            SourceErrorCode.UNSUPPORTED_MEDIA, f"{url[:200]} is {content_type}, not an image"
+        )
+    return fetched.body
+
+
+def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: bool) -> TikTokPost:
+    for leftover in workdir.glob("source.*"):
+        leftover.unlink()
+    options.pace()
+    with yt_dlp.YoutubeDL(_params(workdir, options)) as ydl:
+        ydl.add_info_extractor(_PageReadingTikTokIE())
+        try:
+            raw = ydl.extract_info(
+                video_page_url(url), download=False, process=False, ie_key="TikTok"
+            )
+        except DownloadError as exc:
+            raise _download_error(exc, page=True) from exc
+        if not isinstance(raw, dict):
+            raise SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: nothing found at {url}")
+        item = raw.pop("cratedig_item", None) or {}
+        raw["formats"] = _safe_formats(raw.get("formats") or [], options)
+        if not raw["formats"]:
+            raise SourceError(
+                SourceErrorCode.UNSUPPORTED_MEDIA, f"TikTok offers no playable media for {url}"
+            )
+        if not download:
+            return TikTokPost(raw, item, None)
+        try:
+            info = ydl.process_ie_result(raw, download=True)
+        except DownloadError as exc:
+            raise _download_error(exc, page=False) from exc
+    files = sorted(workdir.glob("source.*"))
+    if not files:
+        size = info.get("filesize") or info.get("filesize_approx") or 0
+        if size > MAX_MEDIA_BYTES:  # yt-dlp skips an oversized file without an error
+            raise SourceError(
+                SourceErrorCode.TOO_LARGE, f"TikTok's media for {url} is {size} bytes"
+            )
+        raise SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: no media file for {url}")
+    return TikTokPost(info, item, files[0])
+
+
+def _params(workdir: Path, options: TikTokOptions) -> dict[str, Any]:
     params: dict[str, Any] = {
         "quiet": True,
         "no_warnings": True,
+        "noprogress": True,
         "noplaylist": True,
         "format": VIDEO_FORMAT,
         "outtmpl": str(workdir / "source.%(ext)s"),
         "socket_timeout": options.timeout_seconds,
-        "retries": 0,  # our workflow retries with backoff; yt-dlp must fail fast
-        "noprogress": True,
+        "max_filesize": MAX_MEDIA_BYTES,
+        # Our workflow retries with backoff and a recorded reason; yt-dlp must fail fast.
+        "retries": 0,
+        "extractor_retries": 0,
+        "fragment_retries": 0,
+        "cachedir": False,
+        "logger": _YtDlpLog(),
     }
     if options.proxy:
         params["proxy"] = options.proxy
+    if os.environ.get("SSL_CERT_FILE"):
+        # yt-dlp trusts only certifi's roots unless told not to; an operator (or a test) that
+        # names a CA bundle, say for a TLS-inspecting proxy, means it for every client.
+        params["compat_opts"] = {"no-certifi"}
     if options.cookies_file:
-        params["cookiefile"] = options.cookies_file
-    try:
-        with yt_dlp.YoutubeDL(params) as ydl:
-            info = ydl.extract_info(url, download=download)
-    except yt_dlp.utils.DownloadError as exc:
-        raise map_error(str(exc)) from exc
-    if not isinstance(info, dict):
-        raise SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: nothing found at {url}")
-    return info
+        # yt-dlp writes its cookie jar back on exit: give it a private copy, so concurrent
+        # fetches never rewrite the operator's file.
+        private = workdir / "cookies.txt"
+        shutil.copyfile(options.cookies_file, private)
+        params["cookiefile"] = str(private)
+    return params
+
+
+class _YtDlpLog:
+    """yt-dlp's messages go to our log (its errors come back to us as exceptions anyway)."""
+
+    def debug(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def info(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def warning(self, message: str) -> None:
+        log.info("yt-dlp: %s", message)
+
+    def error(self, message: str) -> None:
+        log.info("yt-dlp: %s", message)
+
+
+def _safe_formats(formats: list[dict[str, Any]], options: TikTokOptions) -> list[dict[str, Any]]:
+    """Only media on TikTok's own hosts (the page names them; we still check), never bytevc2."""
+    safe = []
+    for fmt in formats:
+        if "bytevc2" in str(fmt.get("vcodec") or "") or not fmt.get("url"):
+            continue
+        try:
+            check_tiktok_url(str(fmt["url"]), options)
+        except SourceError:
+            continue
+        safe.append(fmt)
+    return safe
+
+
+def _page_error(exc: ExtractorError, url: str) -> SourceError:
+    """The reason a page could not be read, from the HTTP error under yt-dlp's message."""
+    cause = exc.cause
+    if isinstance(cause, HTTPError):
+        return status_error(cause.status, url, page=True)
+    if isinstance(cause, TransportError):
+        return SourceError(SourceErrorCode.NETWORK, f"network error reading {url}: {cause}")
+    message = _one_line(str(exc))
+    if "login" in message.lower():
+        return SourceError(SourceErrorCode.LOGIN_REQUIRED, f"TikTok: {message}")
+    return SourceError(SourceErrorCode.RATE_LIMITED, f"TikTok served no post data: {message}")
+
+
+def _download_error(exc: DownloadError, *, page: bool) -> SourceError:
+    """Unwrap yt-dlp's DownloadError into our reason."""
+    original = exc.exc_info[1] if exc.exc_info else None
+    if isinstance(original, SourceError):
+        return original
+    if isinstance(original, ExtractorError) and isinstance(original.cause, SourceError):
+        return original.cause
+    message = _one_line(str(exc))
+    if isinstance(original, HTTPError):
+        return status_error(original.status, original.response.url, page=page)
+    if match := _HTTP_STATUS.search(message):
+        return status_error(int(match[1]), "the post's media", page=page)
+    if "max_filesize" in message or "larger than max-filesize" in message:
+        return SourceError(SourceErrorCode.TOO_LARGE, f"TikTok: {message}")
+    if "login" in message.lower():
+        return SourceError(SourceErrorCode.LOGIN_REQUIRED, f"TikTok: {message}")
+    return SourceError(SourceErrorCode.NETWORK, f"TikTok: {message}")
 
 
 def _one_line(message: str) -> str:
-    text = " ".join(message.replace("ERROR:", "").split())
-    return text[:300]
+    return " ".join(message.replace("ERROR:", "").split())[:300]
 
 
-__all__ = ["TIKTOK_HOSTS", "TikTokOptions", "extract", "map_error", "resolve_short_link"]
+__all__ = [
+    "TikTokOptions",
+    "TikTokPost",
+    "download_image",
+    "fetch_post",
+    "fetch_profile",
+    "resolve_short_link",
+    "video_page_url",
+]

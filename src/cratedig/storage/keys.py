@@ -1,7 +1,7 @@
 """Every object key cratedig writes: the one place that knows the storage layout.
 
 ```
-samples/{id}/video.mp4  thumbnail.jpg  cover.jpg  audio.wav  audio.mp3
+samples/{id}/video.mp4  thumbnail.jpg  cover.jpg  origin_cover.jpg  audio.wav  audio.mp3
 samples/{id}/waveform.png  waveform.json  hls/playlist.m3u8  hls/segment_000.ts ...
 creators/{creator_id}/avatar_thumb.jpg  avatar_medium.jpg  avatar_large.jpg
 staging/{sample_id}/{generation}/<the same names as under samples/{id}/>
@@ -25,6 +25,7 @@ STAGING = "staging"
 VIDEO = "video.mp4"
 THUMBNAIL = "thumbnail.jpg"
 COVER = "cover.jpg"
+ORIGIN_COVER = "origin_cover.jpg"
 AUDIO_WAV = "audio.wav"
 AUDIO_MP3 = "audio.mp3"
 WAVEFORM_PNG = "waveform.png"
@@ -38,6 +39,7 @@ SAMPLE_ARTIFACTS: tuple[str, ...] = (
     VIDEO,
     THUMBNAIL,
     COVER,
+    ORIGIN_COVER,
     AUDIO_WAV,
     AUDIO_MP3,
     WAVEFORM_PNG,

@@ -1,0 +1,115 @@
+"""The creator step's work: profile fields, and avatars in three sizes, fetched at most once
+per CRATEDIG_CREATOR_TTL_HOURS."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from cratedig.creators.repository import CreatorRepository
+from cratedig.models import Creator, utcnow
+from cratedig.pipeline.fetching import tiktok_options
+from cratedig.pipeline.images import fetch_optional_jpeg
+from cratedig.runtime import current_runtime
+from cratedig.sources import tiktok
+from cratedig.sources.errors import SourceError
+from cratedig.sources.tiktok_metadata import AVATAR_FIELDS, creator_profile, is_complete_profile
+from cratedig.storage.keys import AvatarSize, avatar_key
+
+log = logging.getLogger(__name__)
+PROFILE_FIELDS = (
+    "nickname",
+    "source_id",
+    "sec_uid",
+    "signature",
+    "verified",
+    "follower_count",
+    "following_count",
+    "heart_count",
+    "video_count",
+)
+
+
+def record_creator(profile: dict[str, Any]) -> str | None:
+    """Upsert the post's creator; refresh profile and avatars when stale. Returns the id."""
+    username = profile.get("username")
+    if not username:
+        return None
+    runtime = current_runtime()
+    ttl = timedelta(hours=runtime.settings.creator_ttl_hours)
+    with runtime.transaction() as session:
+        repo = CreatorRepository(session)
+        source_id = profile.get("source_id")
+        known = (repo.get_by_source_id(str(source_id)) if source_id else None) or (
+            repo.get_by_username(str(username))
+        )
+        fresh = known is not None and _is_fresh(known, ttl)
+    if not fresh:
+        profile = _with_profile_page(profile)
+    with runtime.transaction() as session:
+        fields = {name: profile.get(name) for name in PROFILE_FIELDS if name != "source_id"}
+        creator = CreatorRepository(session).upsert_profile(
+            str(username), profile.get("source_id"), **fields
+        )
+        creator_id = creator.id
+    if not fresh:
+        _store_avatars(creator_id, profile.get("avatar_urls") or {})
+    return str(creator_id)
+
+
+def _is_fresh(creator: Creator, ttl: timedelta) -> bool:
+    fetched = creator.last_fetched_at
+    has_avatars = all(getattr(creator, f"avatar_{size}_key") for size in AVATAR_FIELDS)
+    return fetched is not None and has_avatars and utcnow() - fetched < ttl
+
+
+def _with_profile_page(profile: dict[str, Any]) -> dict[str, Any]:
+    """Fill what the video page lacked (counts, avatars) from the profile page."""
+    if is_complete_profile(profile):
+        return profile
+    options = tiktok_options(current_runtime().settings)
+    try:
+        user, stats = tiktok.fetch_profile(str(profile["username"]), options)
+    except SourceError as exc:
+        if exc.retryable:
+            raise
+        log.warning(
+            "creator @%s: no profile page (%s); keeping the post's data", profile["username"], exc
+        )
+        return profile
+    page = creator_profile(user, stats)
+    merged = {
+        name: page.get(name) if page.get(name) is not None else value
+        for name, value in profile.items()
+    }
+    merged["avatar_urls"] = {
+        size: (page["avatar_urls"].get(size) or (profile.get("avatar_urls") or {}).get(size))
+        for size in AVATAR_FIELDS
+    }
+    return merged
+
+
+def _store_avatars(creator_id: uuid.UUID, urls: dict[str, str | None]) -> None:
+    """Store each avatar at its fixed key, then point the creator at them."""
+    runtime = current_runtime()
+    options = tiktok_options(runtime.settings)
+    stored: dict[str, str] = {}
+    for size in AvatarSize:
+        url = urls.get(size.value)
+        if not url:
+            continue
+        jpeg = fetch_optional_jpeg(url, options, f"creator {creator_id}: avatar {size.value}")
+        if jpeg is None:
+            continue
+        key = avatar_key(creator_id, size)
+        runtime.storage.put_bytes(key, jpeg, "image/jpeg")
+        stored[size.value] = key
+    with runtime.transaction() as session:
+        creator = CreatorRepository(session).get(creator_id)
+        if creator is None:
+            return
+        for name, key in stored.items():
+            setattr(creator, f"avatar_{name}_key", key)
+        creator.last_fetched_at = utcnow()

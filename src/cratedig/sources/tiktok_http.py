@@ -1,0 +1,212 @@
+"""Our own requests to TikTok (short links, profile pages, images): a browser's TLS
+fingerprint, the operator's proxy and cookies, bounded, and checked hop by hop."""
+
+from __future__ import annotations
+
+import http.cookiejar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+from curl_cffi import requests as curl_requests
+
+from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.urls import TIKTOK_HOSTS, check_public_address, host_is_allowed
+
+# Where TikTok serves pages, video, audio and images (a host or any subdomain of one).
+TIKTOK_MEDIA_HOSTS = frozenset(
+    {
+        "tiktok.com",
+        "tiktokv.com",
+        "tiktokv.us",
+        "tiktokv.eu",
+        "tiktokcdn.com",
+        "tiktokcdn-us.com",
+        "tiktokcdn-eu.com",
+        "ibyteimg.com",
+        "ibytedtos.com",
+        "byteoversea.com",
+        "muscdn.com",
+    }
+)
+MAX_REDIRECTS = 5
+PAGE_LIMIT = 8 * 1024 * 1024  # TikTok's video pages are ~300 KB; anything huge is not one
+IMAGE_LIMIT = 20 * 1024 * 1024
+IMPERSONATE = "chrome"
+
+
+def no_pacing() -> None:
+    """The default pace: none (the pipeline passes a pace shared by every worker)."""
+
+
+@dataclass(frozen=True)
+class TikTokOptions:
+    """How we talk to TikTok: proxy, cookies, timeout, extra allowed hosts and the pace."""
+
+    proxy: str | None = None
+    cookies_file: str | None = None
+    timeout_seconds: float = 20.0
+    allowed_hosts: frozenset[str] = frozenset()
+    # Called before each request for a TikTok web page, so all workers share one pace.
+    pace: Callable[[], None] = field(default=no_pacing, compare=False)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One answered request: where it ended, its status, headers and body."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (TikTok's pages are)."""
+        return self.body.decode("utf-8", errors="replace")
+
+
+def check_tiktok_url(url: str, options: TikTokOptions) -> None:
+    """Refuse a URL outside TikTok's hosts, or (without a proxy) one resolving privately."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    allowed = TIKTOK_MEDIA_HOSTS | TIKTOK_HOSTS | options.allowed_hosts
+    if parts.scheme not in ("http", "https") or not host_is_allowed(host, allowed):
+        raise SourceError(SourceErrorCode.HOST_NOT_ALLOWED, f"refused to fetch {url[:200]}")
+    # Through a proxy the proxy resolves names; the operator chose it and answers for it.
+    if options.proxy is None:
+        check_public_address(host, options.allowed_hosts)
+
+
+def status_error(status: int, url: str, *, page: bool) -> SourceError:
+    """The reason behind an HTTP error status from TikTok (a page, or a CDN object)."""
+    where = "TikTok" if page else "TikTok's CDN"
+    message = f"{where} answered HTTP {status} for {url[:200]}"
+    if status == 429:
+        return SourceError(SourceErrorCode.RATE_LIMITED, message + " (too many requests)")
+    if status == 451:
+        return SourceError(SourceErrorCode.REGION_BLOCKED, message + " (blocked in this region)")
+    if status >= 500:
+        return SourceError(SourceErrorCode.NETWORK, message)
+    if not page and status in (403, 410):
+        return SourceError(SourceErrorCode.MEDIA_EXPIRED, message + " (the CDN link expired)")
+    if page and status == 403:
+        return SourceError(SourceErrorCode.IP_BLOCKED, message + " (access denied to this IP)")
+    return SourceError(SourceErrorCode.NOT_FOUND, message)
+
+
+class TikTokClient:
+    """A browser-like HTTP session for TikTok; close it (or use `with`)."""
+
+    def __init__(self, options: TikTokOptions) -> None:
+        self.options = options
+        self._session: curl_requests.Session[curl_requests.Response] = curl_requests.Session(
+            impersonate=IMPERSONATE,
+            proxy=options.proxy,
+            timeout=options.timeout_seconds,
+            allow_redirects=False,
+            cookies=_load_cookies(options.cookies_file),
+        )
+
+    def __enter__(self) -> TikTokClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._session.close()
+
+    def get(self, url: str, *, max_bytes: int = PAGE_LIMIT, page: bool = True) -> Fetched:
+        """GET `url`, following redirects within TikTok; an error status raises its reason."""
+        if page:
+            self.options.pace()
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            fetched = self._request("GET", current, max_bytes)
+            location = fetched.headers.get("location")
+            if 300 <= fetched.status < 400 and location:
+                current = urljoin(current, location)
+                continue
+            if fetched.status >= 400:
+                raise status_error(fetched.status, current, page=page)
+            return fetched
+        raise SourceError(SourceErrorCode.NETWORK, f"more than {MAX_REDIRECTS} redirects: {url}")
+
+    def redirect_target(self, url: str, accept: Callable[[str], bool]) -> str:
+        """Follow redirects from `url` (HEAD) until a URL `accept`s; raise if none does."""
+        self.options.pace()
+        current = url
+        for _ in range(MAX_REDIRECTS):
+            fetched = self._request("HEAD", current, 0)
+            location = fetched.headers.get("location")
+            if not (300 <= fetched.status < 400 and location):
+                if fetched.status >= 400:
+                    raise status_error(fetched.status, current, page=True)
+                break
+            current = urljoin(current, location)
+            if accept(current):
+                return current
+        raise SourceError(SourceErrorCode.NOT_FOUND, f"the short link {url} leads to no post")
+
+    def _request(self, method: Literal["GET", "HEAD"], url: str, max_bytes: int) -> Fetched:
+        check_tiktok_url(url, self.options)
+        try:
+            response = self._session.request(method, url, stream=True)
+        except curl_requests.RequestsError as exc:
+            raise SourceError(
+                SourceErrorCode.NETWORK, f"network error talking to {_host(url)}: {_short(exc)}"
+            ) from exc
+        try:
+            body = _read_bounded(response, max_bytes, url) if method != "HEAD" else b""
+            headers = {name.lower(): value for name, value in response.headers.items() if value}
+            return Fetched(str(response.url or url), response.status_code, headers, body)
+        except curl_requests.RequestsError as exc:
+            raise SourceError(
+                SourceErrorCode.NETWORK, f"network error reading from {_host(url)}: {_short(exc)}"
+            ) from exc
+        finally:
+            response.close()  # type: ignore[no-untyped-call]
+
+
+def _read_bounded(response: curl_requests.Response, max_bytes: int, url: str) -> bytes:
+    if response.status_code >= 300:
+        return b""  # error and redirect bodies are not worth reading
+    chunks, size = [], 0
+    for chunk in response.iter_content():  # type: ignore[no-untyped-call]
+        size += len(chunk)
+        if size > max_bytes:
+            raise SourceError(
+                SourceErrorCode.TOO_LARGE, f"{url[:200]} is larger than {max_bytes} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _load_cookies(path: str | None) -> http.cookiejar.CookieJar | None:
+    if not path:
+        return None
+    jar = http.cookiejar.MozillaCookieJar(path)
+    try:
+        jar.load(ignore_discard=True, ignore_expires=True)
+    except (OSError, http.cookiejar.LoadError) as exc:
+        raise SourceError(
+            SourceErrorCode.LOGIN_REQUIRED, f"cannot read the TikTok cookies file {path}: {exc}"
+        ) from exc
+    return jar
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url[:100]
+
+
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200]

@@ -1,0 +1,85 @@
+"""Reading TikTok's page data: the embedded JSON and what each status code means."""
+
+from __future__ import annotations
+
+import pytest
+
+from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.tiktok_page import page_scope, status_reason, user_detail
+from tests.fixtures.tiktok_site import FakeCreator, author_block, html_page, stats_block
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "reason"),
+    [
+        (10204, "", SourceErrorCode.IP_BLOCKED),
+        (10204, "item doesn't exist", SourceErrorCode.NOT_FOUND),
+        (100004, "video is deleted", SourceErrorCode.NOT_FOUND),
+        (10216, "", SourceErrorCode.PRIVATE),
+        (10222, "", SourceErrorCode.PRIVATE),
+        (10000, "", SourceErrorCode.RATE_LIMITED),
+        (10101, "", SourceErrorCode.NETWORK),
+        (
+            10231,
+            "This video is not available in your country or region",
+            SourceErrorCode.REGION_BLOCKED,
+        ),
+        (10219, "Please log in to view", SourceErrorCode.LOGIN_REQUIRED),
+        (10299, "", SourceErrorCode.NOT_FOUND),
+    ],
+)
+def test_status_codes_map_to_stable_reasons(
+    code: int, message: str, reason: SourceErrorCode
+) -> None:
+    error = status_reason(code, message, "the TikTok post 1")
+    assert error.code is reason
+    assert str(code) in str(error)
+    assert error.retryable is (reason in (SourceErrorCode.RATE_LIMITED, SourceErrorCode.NETWORK))
+
+
+def test_page_scope_reads_the_rehydration_json_even_with_a_script_closing_in_text() -> None:
+    creator = FakeCreator(signature="tags </script> inside")
+    body = html_page(
+        {"__DEFAULT_SCOPE__": {"webapp.user-detail": {"userInfo": {"user": author_block(creator)}}}}
+    ).body
+    scope = page_scope(body.decode())
+    assert scope is not None
+    assert scope["webapp.user-detail"]["userInfo"]["user"]["signature"] == "tags </script> inside"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html>Please wait...</html>",
+        '<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__">{not json</script>',
+    ],
+)
+def test_page_scope_is_none_without_usable_data(html: str) -> None:
+    assert page_scope(html) is None
+
+
+def test_user_detail_returns_user_and_stats_even_for_a_private_account() -> None:
+    creator = FakeCreator(private=True)
+    detail = {
+        "userInfo": {"user": author_block(creator), "stats": stats_block(creator)},
+        "statusCode": 10222,
+    }
+    html = html_page({"__DEFAULT_SCOPE__": {"webapp.user-detail": detail}}).body.decode()
+    user, stats = user_detail(html, creator.username)
+    assert user["uniqueId"] == creator.username
+    assert stats["followerCount"] == creator.followers
+
+
+def test_user_detail_of_a_missing_account_is_not_found() -> None:
+    detail = {"userInfo": {}, "statusCode": 10202, "statusMsg": "user doesn't exist"}
+    html = html_page({"__DEFAULT_SCOPE__": {"webapp.user-detail": detail}}).body.decode()
+    with pytest.raises(SourceError) as failure:
+        user_detail(html, "ghost")
+    assert failure.value.code is SourceErrorCode.NOT_FOUND
+    assert "@ghost" in str(failure.value)
+
+
+def test_user_detail_without_data_is_a_retryable_bot_check() -> None:
+    with pytest.raises(SourceError) as failure:
+        user_detail("<html><title>Please wait...</title></html>", "someone")
+    assert failure.value.code is SourceErrorCode.RATE_LIMITED
