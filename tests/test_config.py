@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic import ValidationError
 
 from cratedig.config import Settings
 from cratedig.runtime import start_runtime
@@ -25,3 +28,32 @@ def test_production_with_a_token_and_postgresql_is_fine() -> None:
     )
     assert settings.production_problems() == []
     assert Settings().production_problems() == []
+
+
+@pytest.mark.parametrize("proxy", ["http://127.0.0.1:3128", "socks5h://proxy.internal:1080"])
+def test_tiktok_proxy_accepts_http_and_socks(proxy: str) -> None:
+    assert Settings(tiktok_proxy=proxy).tiktok_proxy == proxy
+    assert Settings(tiktok_proxy="").tiktok_proxy is None
+
+
+def test_tiktok_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="proxy URL"):
+        Settings(tiktok_proxy="ftp://proxy:21")
+    with pytest.raises(ValidationError, match="no cookies file"):
+        Settings(tiktok_cookies_file=tmp_path / "missing.txt")
+    with pytest.raises(ValidationError):
+        Settings(tiktok_rps=0)
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text("# Netscape HTTP Cookie File\n")
+    assert Settings(tiktok_cookies_file=cookies).tiktok_cookies_file == cookies
+
+
+def test_tiktok_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRATEDIG_TIKTOK_RPS", "2.5")
+    monkeypatch.setenv("CRATEDIG_CREATOR_TTL_HOURS", "6")
+    monkeypatch.setenv("CRATEDIG_NOISE_TAGS", "#FYP, viral ,")
+    settings = Settings()
+    assert settings.tiktok_rps == 2.5 and settings.creator_ttl_hours == 6
+    assert settings.noise_tag_set == frozenset({"fyp", "viral"})
+    monkeypatch.delenv("CRATEDIG_NOISE_TAGS")
+    assert {"fyp", "foryou", "foryoupage", "viral", "trending"} <= Settings().noise_tag_set

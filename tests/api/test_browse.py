@@ -159,7 +159,7 @@ class TestDetail:
 
 
 def test_creator_page_and_popular_tags(api: Api) -> None:
-    kay = make_creator(username="djkay", nickname="DJ Kay")
+    kay = make_creator(username="djkay", nickname="DJ Kay", source_id="6801", sec_uid="MS4wkay")
     mine = [make_sample(creator=kay) for _ in range(2)]
     hidden = make_sample(creator=kay, status=SampleStatus.PROCESSING)
     for sample in mine:
@@ -168,6 +168,7 @@ def test_creator_page_and_popular_tags(api: Api) -> None:
     api.add(kay, *mine, hidden)
     body = api.client.get("/api/v1/creators/@DJKay").json()
     assert body["nickname"] == "DJ Kay"
+    assert (body["source_id"], body["sec_uid"]) == ("6801", "MS4wkay")
     assert {s["id"] for s in body["samples"]} == {str(s.id) for s in mine}
     assert api.client.get("/api/v1/creators/nobody").status_code == 404
     tags = api.client.get("/api/v1/tags/popular", params={"limit": 5}).json()

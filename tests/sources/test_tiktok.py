@@ -224,3 +224,19 @@ def test_pages_are_paced(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
     fetch_profile("loopsmith", options)
     download_image(f"https://{IMAGE_CDN}/obj/x/a.jpeg", options, 10**6)
     assert calls == ["page", "page"]  # CDN images are not paced
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "127.0.0.1", "evil.example.org"])
+def test_media_on_foreign_hosts_is_never_fetched(
+    fake_tiktok: TikTokWorld, tmp_path: Path, host: str
+) -> None:
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, media_host=host), tmp_path)
+    assert media is not None and media.suffix == ".m4a"  # only the sound was on TikTok's CDN
+    assert not fake_tiktok.proxy.requests_to(host)
+    fake_tiktok.site.add(FakePost(VIDEO_ID, media_host=host, photo=False, sound=False))
+    with pytest.raises(SourceError) as failure:
+        fetch_post(
+            f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}", tmp_path, fake_tiktok.options
+        )
+    assert failure.value.code is SourceErrorCode.UNSUPPORTED_MEDIA
+    assert not fake_tiktok.proxy.requests_to(host)

@@ -38,6 +38,8 @@ def get_creator(
     return CreatorOut(
         id=creator.id,
         username=creator.username,
+        source_id=creator.source_id,
+        sec_uid=creator.sec_uid,
         nickname=creator.nickname,
         signature=creator.signature,
         verified=creator.verified,

@@ -15,6 +15,8 @@ class CreatorOut(BaseModel):
 
     id: uuid.UUID
     username: str
+    source_id: str | None  # TikTok's numeric user id: stable across handle changes
+    sec_uid: str | None
     nickname: str | None
     signature: str | None
     verified: bool
