@@ -85,9 +85,9 @@ def test_every_url_form_is_one_sample(tiktok: TikTokPipeline) -> None:
     vid = post.video_id
     site = tiktok.world.site
     forms = [
+        f"https://m.tiktok.com/v/{vid}.html",  # first: stored without the handle until published
         f"https://www.tiktok.com/@loopsmith/video/{vid}",
         f"https://www.tiktok.com/@loopsmith/video/{vid}/?lang=en&q=1",
-        f"https://m.tiktok.com/v/{vid}.html",
         f"https://tiktok.com/@loopsmith/video/{vid}",
         site.add_short_link("vm.tiktok.com", f"ZMv{vid[-6:]}", post),
         site.add_short_link("vt.tiktok.com", f"ZSt{vid[-6:]}", post),
@@ -95,9 +95,12 @@ def test_every_url_form_is_one_sample(tiktok: TikTokPipeline) -> None:
     ]
     ids = {tiktok.submit(url) for url in forms}
     assert len(ids) == 1
+    sample_id = ids.pop()
+    assert run_pipeline(sample_id) == "completed"
     with tiktok.runtime.transaction() as session:
-        sample = SampleRepository(session).get(ids.pop())
+        sample = SampleRepository(session).get(sample_id)
         assert sample is not None and sample.source_id == vid
+        assert sample.source_url == f"https://www.tiktok.com/@loopsmith/video/{vid}"
 
 
 def test_a_photo_post_becomes_an_audio_sample_with_its_first_image(tiktok: TikTokPipeline) -> None:

@@ -36,7 +36,7 @@ def test_a_video_post_maps_every_field_from_the_page_alone() -> None:
     assert meta["region"] == "US" and meta["post_type"] == "video"
     assert meta["cover_url"].startswith("https://p16-sign-va.tiktokcdn.com/")
     assert "_origin" in meta["origin_cover_url"]
-    assert meta["source_url"] == "https://www.tiktok.com/@loopsmith/video/7301234567890123456"
+    assert meta["canonical_url"] == "https://www.tiktok.com/@loopsmith/video/7301234567890123456"
     creator = meta["creator"]
     assert creator["username"] == "loopsmith" and creator["nickname"] == "Loop Smith"
     assert creator["source_id"] == FakeCreator().user_id
@@ -73,7 +73,7 @@ def test_a_photo_post_takes_the_first_image_as_cover_and_has_no_origin_cover() -
     assert meta["post_type"] == "photo"
     assert meta["cover_url"].endswith("_0.jpeg")
     assert meta["origin_cover_url"] is None
-    assert "/photo/" in meta["source_url"]
+    assert "/photo/" in meta["canonical_url"]
 
 
 def test_original_sound_by_flag_or_by_title() -> None:

@@ -114,6 +114,8 @@ def _apply(
     for field in METADATA_FIELDS:
         if metadata.get(field) is not None:
             setattr(sample, field, metadata[field])
+    if metadata.get("canonical_url"):  # the handle, once the page told us (m./short forms)
+        sample.source_url = str(metadata["canonical_url"])
     if metadata.get("posted_at"):
         sample.posted_at = datetime.fromisoformat(str(metadata["posted_at"]))
     if creator_id:

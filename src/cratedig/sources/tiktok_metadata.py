@@ -64,7 +64,7 @@ def post_metadata(
         "origin_cover_url": None
         if photo
         else _url(video.get("originCover")) or _thumb(info, "originCover"),
-        "source_url": canonical_tiktok_url(video_id, creator.get("username") or "", photo),
+        "canonical_url": canonical_tiktok_url(video_id, creator.get("username") or "", photo),
         "creator": creator,
     }
 
