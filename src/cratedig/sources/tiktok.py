@@ -155,6 +155,8 @@ def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
 def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: bool) -> TikTokPost:
     for leftover in workdir.glob("source.*"):
         leftover.unlink()
+    page = video_page_url(url)
+    check_tiktok_url(page, options)  # yt-dlp connects by itself: check the address first
     options.pace()
     with yt_dlp.YoutubeDL(_params(workdir, options)) as ydl:
         ydl.add_info_extractor(_PageReadingTikTokIE())
