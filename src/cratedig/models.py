@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ColumnElement,
     Dialect,
@@ -281,6 +282,47 @@ class Sample(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"Sample(id={self.id}, source={self.source}, source_id={self.source_id!r})"
+
+
+class Operation(Base):
+    """One run of a bulk operation (reprocess, HLS backfill, media migration, link check)."""
+
+    __tablename__ = "operations"
+    __table_args__ = (Index("ix_operations_created_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    origin: Mapped[str] = mapped_column(String(16), default="api")  # api | cli
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    items: Mapped[list[OperationItem]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
+    )
+
+
+class OperationItem(Base):
+    """One sample or creator an operation works on, and what became of it."""
+
+    __tablename__ = "operation_items"
+    __table_args__ = (Index("ix_operation_items_state", "operation_id", "state"),)
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject_type: Mapped[str] = mapped_column(String(16), primary_key=True)  # sample | creator
+    subject_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    # pending, then done | skipped | failed; a reprocess item is "queued" once its pipeline is.
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+    generation: Mapped[int | None]  # reprocess: the generation its pipeline runs
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class RateLimit(Base):

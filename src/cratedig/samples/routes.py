@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, source_error
 from cratedig.models import Sample, SampleStatus
+from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
@@ -158,6 +159,8 @@ def download(
 
 
 def _download_url(request: Request, storage: Storage, key: str, name: str, version: int) -> str:
+    if is_external(key):  # not migrated yet: the old host serves it (without our file name)
+        return key
     signed = storage.presigned_get_url(key, download_name=name)
     if signed is not None:
         return signed

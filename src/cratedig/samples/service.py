@@ -14,6 +14,7 @@ from cratedig.config import Settings
 from cratedig.errors import ApiError
 from cratedig.media.key import KEY_NAMES
 from cratedig.models import Creator, Sample, SampleSource, SampleStatus
+from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
 from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.samples.repository import SampleRepository
@@ -48,9 +49,13 @@ _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb"}
 
 
 def media_url(storage: Storage, key: str | None, version: int | str | None) -> str | None:
-    """The browser URL of a key, with `?v=` so a reprocessed object is never served stale."""
+    """The browser URL of a key, with `?v=` so a reprocessed object is never served stale.
+
+    An external URL (a library imported before its media migration) is returned as it is."""
     if key is None:
         return None
+    if is_external(key):
+        return key
     url = storage.public_url(key)
     if version is None:
         return url

@@ -1,0 +1,1 @@
+"""Bulk operations on the library: reprocess, HLS backfill, media migration, link check."""

@@ -1,0 +1,53 @@
+"""What the operation commands share: the runtime they run in, their output, the confirmation."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from cratedig.config import load_settings
+from cratedig.runtime import Runtime, start_runtime, stop_runtime
+
+Output = Callable[[str], None]
+"""Where an operation writes its progress lines: `print` on the command line, a log in the API."""
+
+RULE = "=" * 60
+WIDE_RULE = "=" * 80
+
+
+def say(line: str = "") -> None:
+    """Print a line at once (operators watch long runs)."""
+    print(line, flush=True)
+
+
+@contextmanager
+def operation_runtime(*, enqueue: bool = False) -> Iterator[Runtime]:
+    """The runtime for a command (same settings as the service: CRATEDIG_*, .env); with
+    `enqueue`, also a DBOS client that can queue pipelines for the workers."""
+    from cratedig.pipeline.queue import start_dbos, stop_dbos
+
+    runtime = start_runtime(load_settings())
+    try:
+        if enqueue:
+            start_dbos(runtime.settings, worker=False)
+        try:
+            yield runtime
+        finally:
+            if enqueue:
+                stop_dbos(grace_seconds=0)
+    finally:
+        stop_runtime()
+
+
+def confirm(prompt: str = "Type 'yes' to continue: ", *, assume_yes: bool = False) -> bool:
+    """Ask for 'yes'; refuse (False) without a terminal unless `assume_yes`."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        say("Refusing to continue without confirmation: stdin is not a terminal (pass --yes).")
+        return False
+    try:
+        return input(prompt).strip().lower() == "yes"
+    except EOFError:
+        return False
