@@ -14,8 +14,8 @@ run: system $(RUN_STAMP)
 test: system-test $(DEV_STAMP) lint typecheck unit
 
 lint: $(DEV_STAMP)
-	$(VENV)/bin/ruff check --no-cache src tests bench
-	$(VENV)/bin/ruff format --no-cache --check src tests bench
+	$(VENV)/bin/ruff check --no-cache src tests bench scripts
+	$(VENV)/bin/ruff format --no-cache --check src tests bench scripts
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy

@@ -21,6 +21,7 @@ from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import error_body, install_error_handlers
 from cratedig.media_routes import router as media_router
+from cratedig.operations.routes import router as operations_router
 from cratedig.pipeline.worker import start_processing, stop_processing
 from cratedig.runtime import Runtime
 from cratedig.samples.routes import router as samples_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.include_router(operations_router)  # before /samples/{id}: /samples/reprocess
     app.include_router(samples_router)
     app.include_router(creators_router)
     app.include_router(media_router)

@@ -15,6 +15,7 @@ from cratedig import __version__
 from cratedig.config import MediaSettings, load_settings
 from cratedig.media.errors import MediaError
 from cratedig.media.process import ProcessOptions, process_file
+from cratedig.operations.commands import register as register_operation_commands
 from cratedig.process_options import process_options
 from cratedig.service_cli import register as register_service_commands
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, help="default: DATA_DIR/demo")
     demo.set_defaults(handler=_demo)
     register_service_commands(commands)
+    register_operation_commands(commands)
     return parser
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete
 
 from cratedig.api import create_app
 from cratedig.config import Settings
-from cratedig.models import Creator, Sample
+from cratedig.models import Creator, Operation, OperationItem, Sample
 from cratedig.runtime import Runtime
 from tests.db.conftest import create_postgres_database, drop_postgres_database
 
@@ -100,6 +100,8 @@ def api(api_module: Api) -> Iterator[Api]:
 
 def _wipe(api: Api) -> None:
     with api.runtime.transaction() as session:
+        session.execute(delete(OperationItem))
+        session.execute(delete(Operation))
         session.execute(delete(Sample))
         session.execute(delete(Creator))
     for child in api.media_dir.iterdir():

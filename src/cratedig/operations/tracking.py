@@ -259,6 +259,7 @@ def _pipeline_counts(session: Session, operation_id: uuid.UUID) -> PipelineCount
     )
     rows = session.execute(
         select(phase, func.count())
+        .select_from(OperationItem)
         .join(Sample, Sample.id == OperationItem.subject_id)
         .where(
             OperationItem.operation_id == operation_id,

@@ -12,6 +12,7 @@ from cratedig import __version__
 from cratedig.config import Settings
 
 QUEUE = "samples"
+OPERATIONS_QUEUE = "operations"
 _launched_as: str | None = None  # this process's DBOS executor id, once launched
 # Bump when a change makes old in-flight workflows unsafe to resume with new code.
 PIPELINE_VERSION = "1"
@@ -24,6 +25,7 @@ def workflow_id(sample_id: uuid.UUID | str, generation: int) -> str:
 
 def start_dbos(settings: Settings, *, worker: bool) -> None:
     """Launch DBOS; a worker dequeues samples, an API-only process just enqueues."""
+    from cratedig.operations import runner  # noqa: F401  (registers the operation workflow)
     from cratedig.pipeline import workflows  # noqa: F401  (registers the workflow functions)
 
     global _launched_as
@@ -48,6 +50,13 @@ def start_dbos(settings: Settings, *, worker: bool) -> None:
         # TikTok throttles: pace how often pipelines (and so source fetches) start.
         limiter={"limit": settings.fetch_rate_per_minute, "period": 60.0},
         polling_interval_sec=0.2,
+        on_conflict="always_update",
+    )
+    # Bulk operations: one at a time per worker (each one is already concurrent inside).
+    DBOS.register_queue(
+        OPERATIONS_QUEUE,
+        worker_concurrency=1,
+        polling_interval_sec=0.5,
         on_conflict="always_update",
     )
 

@@ -1,0 +1,255 @@
+"""The operations API: reprocess, HLS backfill, media migration, link check; their reports.
+
+Every route here needs the admin token. Starting an operation records it with its items and
+queues it for a worker; the response comes at once, and `GET /operations/{id}` follows it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from cratedig.deps import AdminDep, SessionDep
+from cratedig.errors import ApiError
+from cratedig.models import Sample, SampleStatus
+from cratedig.operations import reprocess
+from cratedig.operations.runner import enqueue_operation
+from cratedig.operations.tracking import (
+    OperationOut,
+    finish_operation,
+    operation_report,
+    recent_operations,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["operations"])
+DRY_RUN_SHOWN = 1000
+
+
+class ReprocessBody(BaseModel):
+    """The reference's request body; every field optional (`{}` means all samples)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filter_status: SampleStatus | None = None
+    limit: int | None = Field(None, ge=1, le=1_000_000)
+    skip_reset: bool = False
+    dry_run: bool = False
+    broken_links_only: bool = False
+
+
+class BackfillBody(BaseModel):
+    """HLS backfill: which samples, and whether only to list them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(None, ge=1, le=1_000_000)
+    dry_run: bool = False
+    sample_id: uuid.UUID | None = None
+    batch_size: int = Field(1, ge=1, le=16)
+
+
+class MigrateBody(BaseModel):
+    """Media migration: how many, and whether only to list them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(None, ge=1, le=1_000_000)
+    dry_run: bool = False
+
+
+class CheckLinksBody(BaseModel):
+    """Link check: which samples, and whether to reprocess the broken ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: SampleStatus | None = None
+    limit: int | None = Field(None, ge=1, le=1_000_000)
+    repair: bool = False
+
+
+class DryRunItem(BaseModel):
+    """A sample a dry run would process, and why."""
+
+    id: uuid.UUID
+    source_url: str | None = None
+    creator: str | None = None
+    status: str | None = None
+    reason: str | None = None
+
+
+class OperationStarted(BaseModel):
+    """The reference's response, plus the operation to follow."""
+
+    message: str
+    total_samples: int
+    status: Literal["started", "dry_run", "completed"]
+    operation_id: uuid.UUID | None = None
+    skipped: int = 0
+    samples: list[DryRunItem] | None = None
+
+
+@router.post("/samples/reprocess", response_model=OperationStarted)
+def reprocess_samples(
+    body: ReprocessBody, _admin: AdminDep, session: SessionDep
+) -> OperationStarted:
+    """Reprocess samples through the full pipeline (admin)."""
+    request = reprocess.ReprocessRequest(**body.model_dump())
+    selection = reprocess.select_candidates(session, request)
+    session.rollback()  # selection only read; the operation is recorded in its own transaction
+    total, skipped = len(selection.candidates), len(selection.skipped)
+    if total == 0:
+        return OperationStarted(
+            message=f"No samples to reprocess ({skipped} skipped).",
+            total_samples=0,
+            status="completed",
+            skipped=skipped,
+        )
+    operation_id = reprocess.start_reprocess(selection, request, origin="api")
+    if request.dry_run:
+        finish_operation(operation_id, message=f"dry run: {total} samples would be reprocessed")
+        items = [DryRunItem(**c.__dict__) for c in selection.candidates[:DRY_RUN_SHOWN]]
+        return OperationStarted(
+            message=f"Dry run: {total} samples would be reprocessed. Nothing was changed.",
+            total_samples=total,
+            status="dry_run",
+            operation_id=operation_id,
+            skipped=skipped,
+            samples=items,
+        )
+    enqueue_operation(operation_id)
+    return OperationStarted(
+        message=(
+            f"Started reprocessing {total} samples in the background. "
+            f"Follow it at /api/v1/operations/{operation_id}."
+        ),
+        total_samples=total,
+        status="started",
+        operation_id=operation_id,
+        skipped=skipped,
+    )
+
+
+@router.post("/admin/backfill-hls", response_model=OperationStarted)
+def backfill_hls(body: BackfillBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
+    """Add HLS streams to completed samples that only have an MP3 (admin)."""
+    from cratedig.operations import backfill_hls as op
+
+    request = op.BackfillRequest(**body.model_dump())
+    operation_id, ids = op.start_backfill(request, origin="api")
+    return _started(session, operation_id, ids, request.dry_run, "HLS backfill of")
+
+
+@router.post("/admin/migrate-media", response_model=OperationStarted)
+def migrate_media(body: MigrateBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
+    """Re-host media still on external hosts (TikTok's CDN) in our storage (admin)."""
+    from cratedig.operations import migrate_media as op
+
+    request = op.MigrateRequest(**body.model_dump())
+    operation_id, count = op.start_migration(request, origin="api")
+    sample_ids = _sample_items(session, operation_id)
+    return _started(session, operation_id, sample_ids, request.dry_run, "media migration of", count)
+
+
+@router.post("/admin/check-links", response_model=OperationStarted)
+def check_links(body: CheckLinksBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
+    """Check every artifact of the chosen samples; with `repair`, reprocess the broken (admin)."""
+    from cratedig.operations import links as op
+
+    request = op.CheckLinksRequest(**body.model_dump())
+    operation_id, ids = op.start_check(request, origin="api")
+    return _started(session, operation_id, ids, False, "link check of")
+
+
+@router.get("/operations", response_model=list[OperationOut])
+def list_operations(
+    _admin: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> list[OperationOut]:
+    """Recent operations, newest first (admin)."""
+    return recent_operations(session, limit)
+
+
+@router.get("/operations/{operation_id}", response_model=OperationOut)
+def get_operation(operation_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationOut:
+    """One operation: request, live counts (and pipelines, for a reprocess), errors (admin)."""
+    report = operation_report(session, operation_id)
+    if report is None:
+        raise ApiError(404, "not_found", f"no operation {operation_id}", "operation_id")
+    return report
+
+
+def _started(
+    session: SessionDep,
+    operation_id: uuid.UUID,
+    sample_ids: list[uuid.UUID],
+    dry_run: bool,
+    what: str,
+    subjects: int | None = None,
+) -> OperationStarted:
+    total = len(sample_ids)
+    count = subjects if subjects is not None else total
+    if count == 0:
+        finish_operation(operation_id, message="nothing to do")
+        return OperationStarted(
+            message=f"Nothing to do: no samples need the {what.split(' of')[0]}.",
+            total_samples=0,
+            status="completed",
+            operation_id=operation_id,
+        )
+    if dry_run:
+        finish_operation(operation_id, message=f"dry run: {count} items")
+        return OperationStarted(
+            message=f"Dry run: {what} {total} samples would run. Nothing was changed.",
+            total_samples=total,
+            status="dry_run",
+            operation_id=operation_id,
+            samples=_describe(session, sample_ids[:DRY_RUN_SHOWN]),
+        )
+    enqueue_operation(operation_id)
+    return OperationStarted(
+        message=(
+            f"Started {what} {total} samples in the background. "
+            f"Follow it at /api/v1/operations/{operation_id}."
+        ),
+        total_samples=total,
+        status="started",
+        operation_id=operation_id,
+    )
+
+
+def _describe(session: SessionDep, sample_ids: list[uuid.UUID]) -> list[DryRunItem]:
+    samples: dict[Any, Sample] = {
+        s.id: s for s in session.query(Sample).filter(Sample.id.in_(sample_ids))
+    }
+    return [
+        DryRunItem(
+            id=sample_id,
+            source_url=samples[sample_id].source_url if sample_id in samples else None,
+            creator=(
+                samples[sample_id].creator.username
+                if sample_id in samples and samples[sample_id].creator
+                else None
+            ),
+            status=samples[sample_id].status.value if sample_id in samples else None,
+        )
+        for sample_id in sample_ids
+    ]
+
+
+def _sample_items(session: SessionDep, operation_id: uuid.UUID) -> list[uuid.UUID]:
+    from sqlalchemy import select
+
+    from cratedig.models import OperationItem
+
+    return list(
+        session.scalars(
+            select(OperationItem.subject_id)
+            .where(
+                OperationItem.operation_id == operation_id,
+                OperationItem.subject_type == "sample",
+            )
+            .order_by(OperationItem.position)
+        )
+    )

@@ -1,0 +1,164 @@
+"""The operations API: admin only, strict bodies, dry runs that change nothing, reports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cratedig.models import Sample, SampleStatus
+from tests.api.conftest import Api, queued_workflow_ids
+from tests.fixtures.factories import make_creator, make_sample
+
+
+def rows(api: Api) -> list[tuple[Any, ...]]:
+    """Every sample's id, status, generation and error, for before/after comparisons."""
+    with api.runtime.transaction() as session:
+        query = select(Sample.id, Sample.status, Sample.generation, Sample.error_code)
+        return sorted(session.execute(query).all())
+
+
+def library(api: Api) -> list[Sample]:
+    """Two completed samples, a failed one, and one without a source URL."""
+    creator = make_creator(username="opsuser")
+    samples = [
+        make_sample(creator=creator),
+        make_sample(creator=creator),
+        make_sample(status=SampleStatus.FAILED, error_code="network"),
+        make_sample(source_url=""),
+    ]
+    api.add(creator, *samples)
+    return samples
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/samples/reprocess", {}),
+        ("/api/v1/admin/backfill-hls", {"dry_run": True}),
+        ("/api/v1/admin/migrate-media", {"dry_run": True}),
+        ("/api/v1/admin/check-links", {}),
+    ],
+)
+def test_operations_need_the_admin_token(api: Api, path: str, body: dict[str, Any]) -> None:
+    response = api.client_from("203.0.113.9").post(path, json=body)
+    assert response.status_code in (401, 403)
+    assert api.client_from("203.0.113.9").get("/api/v1/operations").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"filter_status": "archived"}, "filter_status"),
+        ({"limit": 0}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"dry_run": "maybe"}, "dry_run"),
+        ({"skip_reset": True, "force": True}, "force"),
+    ],
+)
+def test_bad_reprocess_bodies_are_422_naming_the_field(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    response = api.client.post("/api/v1/samples/reprocess", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == field
+
+
+def test_a_dry_run_lists_the_samples_and_changes_nothing(api: Api) -> None:
+    samples = library(api)
+    before = rows(api)
+    response = api.client.post("/api/v1/samples/reprocess", json={"dry_run": True, "limit": 5})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "dry_run" and body["total_samples"] == 3
+    assert body["skipped"] == 1  # the sample without a source URL
+    assert {item["id"] for item in body["samples"]} == {str(s.id) for s in samples[:3]}
+    assert all(item["reason"] and item["status"] for item in body["samples"])
+    assert rows(api) == before
+    report = api.client.get(f"/api/v1/operations/{body['operation_id']}").json()
+    assert report["dry_run"] and report["status"] == "completed"
+    assert report["items"]["pending"] == 3
+
+
+def test_reprocess_starts_an_operation_the_worker_will_run(api: Api) -> None:
+    library(api)
+    response = api.client.post("/api/v1/samples/reprocess", json={"filter_status": "failed"})
+    body = response.json()
+    assert (body["status"], body["total_samples"]) == ("started", 1)
+    assert body["message"].startswith("Started reprocessing 1 samples in the background.")
+    assert queued_workflow_ids(f"operation-{body['operation_id']}")
+    listed = api.client.get("/api/v1/operations").json()
+    assert listed[0]["id"] == body["operation_id"] and listed[0]["kind"] == "reprocess"
+
+
+def test_nothing_to_reprocess_is_completed(api: Api) -> None:
+    library(api)
+    body = api.client.post("/api/v1/samples/reprocess", json={"filter_status": "pending"}).json()
+    assert (body["status"], body["total_samples"]) == ("completed", 0)
+
+
+def test_an_unknown_operation_is_404(api: Api) -> None:
+    response = api.client.get(f"/api/v1/operations/{uuid.uuid4()}")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_sample_already_queued_is_not_queued_twice(api: Api) -> None:
+    from cratedig.pipeline.queue import enqueue_sample
+
+    waiting = make_sample(status=SampleStatus.PENDING)
+    api.add(waiting)
+    enqueue_sample(waiting.id, waiting.generation)  # no worker here: it stays queued
+    body = api.client.post("/api/v1/samples/reprocess", json={"dry_run": True}).json()
+    assert body["status"] == "completed" and body["skipped"] == 1
+
+
+def test_the_trigger_resets_clears_errors_and_keeps_media(api: Api) -> None:
+    from cratedig.operations import reprocess
+
+    failed = make_sample(
+        status=SampleStatus.FAILED,
+        error_code="network",
+        error_message="timed out",
+        mp3_key="samples/x/audio.mp3",
+    )
+    kept = make_sample()
+    api.add(failed, kept)
+    request = reprocess.ReprocessRequest()
+    with api.runtime.transaction() as session:
+        selection = reprocess.select_candidates(session, request)
+    operation_id = reprocess.start_reprocess(selection, request, origin="cli")
+    lines: list[str] = []
+    result = reprocess.run_reprocess(operation_id, skip_reset=False, out=lines.append)
+    assert (result.total, result.triggered, result.failed) == (2, 2, 0)
+    assert f"  ✓ Pipeline triggered for sample {failed.id}" in lines
+    assert f"  Reset sample {failed.id} to pending" in lines
+    with api.runtime.transaction() as session:
+        again = session.get(Sample, failed.id)
+        assert again is not None and again.status is SampleStatus.PENDING
+        assert (again.generation, again.error_code, again.error_message) == (1, None, None)
+        assert again.mp3_key == "samples/x/audio.mp3"  # replaced only when the run publishes
+    assert queued_workflow_ids(f"sample-{failed.id}-g1") and queued_workflow_ids(
+        f"sample-{kept.id}-g1"
+    )
+    report = api.client.get(f"/api/v1/operations/{operation_id}").json()
+    assert report["items"]["queued"] == 2 and report["pipeline"]["queued"] == 2
+
+
+def test_skip_reset_keeps_the_status(api: Api) -> None:
+    from cratedig.operations import reprocess
+
+    done = make_sample()
+    api.add(done)
+    operation_id = reprocess.start_reprocess(
+        reprocess.Selection([reprocess.Candidate(done.id, done.source_url, None, "completed", "")]),
+        reprocess.ReprocessRequest(skip_reset=True),
+        origin="cli",
+    )
+    reprocess.run_reprocess(operation_id, skip_reset=True, out=lambda _line: None)
+    with api.runtime.transaction() as session:
+        again = session.get(Sample, done.id)
+        assert again is not None and again.status is SampleStatus.COMPLETED
+        assert again.generation == 1
+    assert queued_workflow_ids(f"sample-{done.id}-g1")
