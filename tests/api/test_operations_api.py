@@ -162,3 +162,17 @@ def test_skip_reset_keeps_the_status(api: Api) -> None:
         assert again is not None and again.status is SampleStatus.COMPLETED
         assert again.generation == 1
     assert queued_workflow_ids(f"sample-{done.id}-g1")
+
+
+def test_a_bulk_enqueue_that_meets_an_existing_workflow_still_queues_every_sample(
+    api: Api,
+) -> None:
+    from cratedig.operations import reprocess
+    from cratedig.pipeline.queue import enqueue_sample
+
+    first, second = make_sample(), make_sample()
+    api.add(first, second)
+    enqueue_sample(first.id, 1)  # the id the bulk enqueue will use: its transaction aborts
+    result = reprocess.reprocess_samples([first.id, second.id], out=lambda _line: None)
+    assert (result.triggered, result.failed) == (2, 0)
+    assert queued_workflow_ids(f"sample-{second.id}-g1")

@@ -29,7 +29,7 @@ from cratedig.operations.tracking import (
     pending_items,
     set_items,
 )
-from cratedig.pipeline.queue import QUEUE, enqueue_sample, workflow_id
+from cratedig.pipeline.queue import QUEUE, enqueue_samples, workflow_id
 from cratedig.runtime import current_runtime
 
 log = logging.getLogger(__name__)
@@ -179,28 +179,29 @@ def _trigger_chunk(
                 for sample in rows
             ],
         )
-    queued: list[uuid.UUID] = []
-    for index, sample_id in enumerate(ids, start=offset + 1):
-        sample = by_id.get(sample_id)
-        if sample is None:
-            set_items(
-                operation_id, Subject.SAMPLE, [sample_id], ItemState.SKIPPED, detail="deleted"
-            )
-            result.skipped += 1
-            continue
+    gone = [sample_id for sample_id in ids if sample_id not in by_id]
+    set_items(operation_id, Subject.SAMPLE, gone, ItemState.SKIPPED, detail="deleted meanwhile")
+    result.skipped += len(gone)
+    present = [by_id[sample_id] for sample_id in ids if sample_id in by_id]
+    present_ids = [sample.id for sample in present]
+    try:
+        enqueue_samples([(s.id, s.generation) for s in present], _system_database_url())
+    except Exception as exc:  # a queue outage: this chunk fails; rerunning the operation resumes
+        log.warning("could not queue %d samples: %s", len(present), exc)
+        set_items(operation_id, Subject.SAMPLE, present_ids, ItemState.FAILED, detail=str(exc))
+        for sample in present:
+            out(f"  ✗ Could not trigger the pipeline for sample {sample.id}: {exc}")
+        result.failed += len(present)
+        return
+    set_items(operation_id, Subject.SAMPLE, present_ids, ItemState.QUEUED)
+    for index, sample in enumerate(present, start=offset + 1):
         _say_sample(out, index, result.total, sample, skip_reset)
-        try:
-            enqueue_sample(sample.id, sample.generation)
-        except Exception as exc:  # a queue outage: this sample fails, the others go on
-            log.warning("could not queue sample %s: %s", sample.id, exc)
-            set_items(operation_id, Subject.SAMPLE, [sample.id], ItemState.FAILED, detail=str(exc))
-            out(f"  ✗ Could not trigger the pipeline: {exc}")
-            result.failed += 1
-            continue
         out(f"  ✓ Pipeline triggered for sample {sample.id}")
-        queued.append(sample.id)
-        result.triggered += 1
-    set_items(operation_id, Subject.SAMPLE, queued, ItemState.QUEUED)
+    result.triggered += len(present)
+
+
+def _system_database_url() -> str:
+    return current_runtime().settings.system_database_url
 
 
 def _say_sample(out: Output, index: int, total: int, sample: Sample, skip_reset: bool) -> None:

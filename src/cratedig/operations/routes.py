@@ -7,18 +7,20 @@ queues it for a worker; the response comes at once, and `GET /operations/{id}` f
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from cratedig.deps import AdminDep, SessionDep
 from cratedig.errors import ApiError
-from cratedig.models import Sample, SampleStatus
+from cratedig.models import OperationItem, Sample, SampleStatus
 from cratedig.operations import reprocess
 from cratedig.operations.runner import enqueue_operation
 from cratedig.operations.tracking import (
     OperationOut,
+    Subject,
     finish_operation,
     operation_report,
     recent_operations,
@@ -220,36 +222,32 @@ def _started(
 
 
 def _describe(session: SessionDep, sample_ids: list[uuid.UUID]) -> list[DryRunItem]:
-    samples: dict[Any, Sample] = {
-        s.id: s for s in session.query(Sample).filter(Sample.id.in_(sample_ids))
-    }
-    return [
-        DryRunItem(
-            id=sample_id,
-            source_url=samples[sample_id].source_url if sample_id in samples else None,
-            creator=(
-                samples[sample_id].creator.username
-                if sample_id in samples and samples[sample_id].creator
-                else None
-            ),
-            status=samples[sample_id].status.value if sample_id in samples else None,
+    found = {s.id: s for s in session.scalars(select(Sample).where(Sample.id.in_(sample_ids)))}
+    items = []
+    for sample_id in sample_ids:
+        sample = found.get(sample_id)
+        if sample is None:
+            items.append(DryRunItem(id=sample_id))
+            continue
+        creator = sample.creator.username if sample.creator is not None else None
+        items.append(
+            DryRunItem(
+                id=sample_id,
+                source_url=sample.source_url,
+                creator=creator,
+                status=sample.status.value,
+            )
         )
-        for sample_id in sample_ids
-    ]
+    return items
 
 
 def _sample_items(session: SessionDep, operation_id: uuid.UUID) -> list[uuid.UUID]:
-    from sqlalchemy import select
-
-    from cratedig.models import OperationItem
-
-    return list(
-        session.scalars(
-            select(OperationItem.subject_id)
-            .where(
-                OperationItem.operation_id == operation_id,
-                OperationItem.subject_type == "sample",
-            )
-            .order_by(OperationItem.position)
+    query = (
+        select(OperationItem.subject_id)
+        .where(
+            OperationItem.operation_id == operation_id,
+            OperationItem.subject_type == Subject.SAMPLE.value,
         )
+        .order_by(OperationItem.position)
     )
+    return list(session.scalars(query))

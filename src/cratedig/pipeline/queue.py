@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 
-from dbos import DBOS, SetWorkflowID
+import sqlalchemy as sa
+from dbos import DBOS, DBOSClient, SetWorkflowID
+from dbos._error import DBOSException
 
 from cratedig import __version__
 from cratedig.config import Settings
@@ -16,11 +19,44 @@ OPERATIONS_QUEUE = "operations"
 _launched_as: str | None = None  # this process's DBOS executor id, once launched
 # Bump when a change makes old in-flight workflows unsafe to resume with new code.
 PIPELINE_VERSION = "1"
+APP_VERSION = f"{__version__}+p{PIPELINE_VERSION}"
+_bulk: tuple[DBOSClient, sa.Engine] | None = None  # for bulk enqueues, made on first use
 
 
 def workflow_id(sample_id: uuid.UUID | str, generation: int) -> str:
     """One workflow per sample generation: a double submit or double click starts nothing new."""
     return f"sample-{sample_id}-g{generation}"
+
+
+def enqueue_samples(items: Sequence[tuple[uuid.UUID, int]], system_database_url: str) -> None:
+    """Queue many pipelines in one system-database transaction (a bulk reprocess).
+
+    Hundreds of rows per transaction instead of one each: 10,000 samples queue in seconds. If
+    one of them is already queued the transaction aborts; then each is queued on its own, which
+    skips existing ones.
+    """
+    global _bulk
+    if _bulk is None:
+        engine = sa.create_engine(system_database_url)
+        _bulk = (DBOSClient(system_database_engine=engine), engine)
+    client, engine = _bulk
+    try:
+        with engine.begin() as connection:
+            for sample_id, generation in items:
+                client.enqueue_in_transaction(
+                    connection,
+                    {
+                        "queue_name": QUEUE,
+                        "workflow_name": "process_sample",
+                        "workflow_id": workflow_id(sample_id, generation),
+                        "app_version": APP_VERSION,
+                    },
+                    str(sample_id),
+                    generation,
+                )
+    except (sa.exc.IntegrityError, DBOSException):
+        for sample_id, generation in items:
+            enqueue_sample(sample_id, generation)
 
 
 def start_dbos(settings: Settings, *, worker: bool) -> None:
@@ -35,7 +71,7 @@ def start_dbos(settings: Settings, *, worker: bool) -> None:
         config={
             "name": "cratedig",
             "system_database_url": settings.system_database_url,
-            "application_version": f"{__version__}+p{PIPELINE_VERSION}",
+            "application_version": APP_VERSION,
             "executor_id": _launched_as,
             "log_level": "WARNING",
         }
@@ -63,6 +99,12 @@ def start_dbos(settings: Settings, *, worker: bool) -> None:
 
 def stop_dbos(grace_seconds: int = 10) -> None:
     """Shut DBOS down, letting running steps finish (up to `grace_seconds`)."""
+    global _bulk
+    if _bulk is not None:
+        client, engine = _bulk
+        client.destroy()
+        engine.dispose()  # the client leaves an engine it was given alone
+        _bulk = None
     DBOS.destroy(workflow_completion_timeout_sec=grace_seconds if _busy() else 0)
 
 
