@@ -128,7 +128,7 @@ class DownloadsInPairs(Wrapped):
 
     def __init__(self, storage: Storage) -> None:
         super().__init__(storage)
-        self.barrier = threading.Barrier(2, timeout=60)
+        self.barrier = threading.Barrier(2, timeout=20)
 
     def download(self, key: str, path: Path) -> Path:
         self.barrier.wait()

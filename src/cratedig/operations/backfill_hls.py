@@ -179,6 +179,7 @@ def _process_all(
     runtime = current_runtime()
     options = process_options(runtime.settings.media)
     live = batch_size == 1  # one at a time, lines can stream as they come
+    batch_size = 1
     work = iter(enumerate(ids, start=1))
     with ThreadPoolExecutor(max_workers=batch_size, thread_name_prefix="backfill") as pool:
         running: dict[Future[Outcome], tuple[uuid.UUID, list[str]]] = {}
