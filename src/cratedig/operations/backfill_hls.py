@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import uuid
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,7 +178,6 @@ def _process_all(
     runtime = current_runtime()
     options = process_options(runtime.settings.media)
     live = batch_size == 1  # one at a time, lines can stream as they come
-    batch_size = 1
     work = iter(enumerate(ids, start=1))
     with ThreadPoolExecutor(max_workers=batch_size, thread_name_prefix="backfill") as pool:
         running: dict[Future[Outcome], tuple[uuid.UUID, list[str]]] = {}
@@ -188,8 +186,8 @@ def _process_all(
             for index, sample_id in work:
                 lines: list[str] = []
                 sink: Output = out if live else lines.append
-                task = _numbered(index, len(ids), sample_id, runtime.storage, options, sink)
-                running[pool.submit(task)] = (sample_id, lines)
+                task = pool.submit(_one, index, len(ids), sample_id, runtime.storage, options, sink)
+                running[task] = (sample_id, lines)
                 return
 
         for _ in range(batch_size):
@@ -204,19 +202,16 @@ def _process_all(
                 submit_next()
 
 
-def _numbered(
+def _one(
     index: int,
     total: int,
     sample_id: uuid.UUID,
     storage: Storage,
     options: ProcessOptions,
     out: Output,
-) -> Callable[[], Outcome]:
-    def task() -> Outcome:
-        out(f"\n[{index}/{total}] Sample: {sample_id}")
-        return backfill_sample(sample_id, storage, options, out)
-
-    return task
+) -> Outcome:
+    out(f"\n[{index}/{total}] Sample: {sample_id}")
+    return backfill_sample(sample_id, storage, options, out)
 
 
 def _record(
@@ -268,7 +263,8 @@ def backfill_sample(
         total_bytes = _make_and_upload(sample_id, mp3_key, storage, options, out)
         outcome = _point_at_stream(sample_id, mp3_key, total_bytes, out)
     except ObjectNotFound as exc:
-        outcome = Outcome(ItemState.FAILED, f"mp3 object missing from storage: {exc.key}")
+        reason = "mp3 object missing from storage" if exc.key == mp3_key else "object missing"
+        outcome = Outcome(ItemState.FAILED, f"{reason}: {exc.key}")
     except (MediaError, StorageError) as exc:
         outcome = Outcome(ItemState.FAILED, str(exc))
     except Exception as exc:  # recorded on the item, the traceback in the log; others go on
@@ -422,7 +418,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value

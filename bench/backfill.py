@@ -1,0 +1,107 @@
+"""HLS backfill speed: N published samples of 30 s audio lose their HLS, then the backfill
+rebuilds it from their MP3s with batch sizes 1 and 2 (SQLite, local storage)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import update
+
+from bench.table import print_table
+from cratedig.config import Settings
+from cratedig.media.process import process_file
+from cratedig.models import Sample
+from cratedig.operations.backfill_hls import BackfillRequest, run_backfill, start_backfill
+from cratedig.process_options import process_options
+from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.storage.keys import hls_prefix
+from tests.fixtures.media import make_clip
+from tests.operations.conftest import publish_clip
+
+CLIP_SECONDS = 30.0
+REFERENCE_SECONDS = (10.0, 15.0)  # the replaced system's documented time per sample
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print total and per-sample seconds for each batch size, against the reference."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cratedig-bench-") as tmp:
+        root = Path(tmp)
+        clip = make_clip(root / "clip.m4a", CLIP_SECONDS)
+        settings = Settings(
+            data_dir=root,
+            database_url=f"sqlite:///{root / 'app.db'}",
+            storage_url=f"file://{root / 'media'}",
+        )
+        process_file(clip, root / "processed", process_options(settings.media))
+        runtime = start_runtime(settings)
+        try:
+            ids = [
+                publish_clip(
+                    runtime,
+                    root / "processed",
+                    skip=("video", "thumbnail"),
+                    duration_seconds=CLIP_SECONDS,
+                ).id
+                for _ in range(args.samples)
+            ]
+            for batch_size in args.batch_sizes:
+                remove_hls(runtime, ids)
+                seconds = time_backfill(batch_size)
+                rows.append(_row(len(ids), batch_size, seconds))
+        finally:
+            stop_runtime()
+    print_table(
+        f"HLS backfill: {args.samples} samples of {CLIP_SECONDS:.0f} s audio, MP3 → HLS "
+        "(AAC 320 kbps, 2 s segments), SQLite, local storage",
+        ["samples", "batch size", "total s", "s per sample", "target", "vs reference 10–15 s"],
+        rows,
+    )
+    return 0
+
+
+def remove_hls(runtime: Runtime, ids: list[uuid.UUID]) -> None:
+    """Make the samples MP3-only again, as older samples were."""
+    for sample_id in ids:
+        runtime.storage.delete_prefix(hls_prefix(sample_id))
+    with runtime.transaction() as session:
+        session.execute(
+            update(Sample).where(Sample.id.in_(ids)).values(hls_key=None, hls_bytes=None)
+        )
+
+
+def time_backfill(batch_size: int) -> float:
+    """Seconds for one whole run (select, record, process every sample, finish)."""
+    request = BackfillRequest(batch_size=batch_size)
+    started = time.perf_counter()
+    operation_id, _ = start_backfill(request, origin="bench")
+    summary = run_backfill(operation_id, request, lambda _line: None)
+    seconds = time.perf_counter() - started
+    if summary.succeeded != summary.total:
+        raise SystemExit(f"backfill failed for {summary.failed} of {summary.total} samples")
+    return seconds
+
+
+def _row(samples: int, batch_size: int, seconds: float) -> list[str]:
+    per_sample = seconds / samples
+    low, high = (reference / per_sample for reference in REFERENCE_SECONDS)
+    return [
+        str(samples),
+        str(batch_size),
+        f"{seconds:.2f}",
+        f"{per_sample:.2f}",
+        "≤ 1",
+        f"{low:.0f}–{high:.0f}× faster",
+    ]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
