@@ -3,6 +3,7 @@ samples whose media are really processed and stored, as the pipeline leaves them
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,7 @@ def processed_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("processed")
     clip = make_clip(root / "clip.mp4", 6.0, video=True)
     process_file(clip, root / "out", process_options(Settings().media))
+    shutil.copyfile(clip, root / "out" / "video.mp4")  # the pipeline keeps the source video
     return root / "out"
 
 

@@ -13,7 +13,7 @@ import pytest
 from cratedig.models import Sample, SampleStatus
 from cratedig.runtime import Runtime
 from tests.fixtures.factories import make_creator, make_sample
-from tests.operations.conftest import add, running_runtime
+from tests.operations.conftest import add, publish_clip, running_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +97,19 @@ def test_reprocess_script_with_yes_triggers_and_summarises(library: Runtime) -> 
 def test_reprocess_script_rejects_a_bad_flag_value(library: Runtime) -> None:
     result = run(library, "-m", "scripts.reprocess_all_samples", "--status", "archived")
     assert result.returncode == 2 and "invalid choice: 'archived'" in result.stderr
+
+
+def test_backfill_script_as_typed(library: Runtime, processed_clip: Path) -> None:
+    sample = publish_clip(library, processed_clip, skip=("hls",))
+    dry = run(library, "scripts/backfill_hls_streams.py", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "Found 1 samples without HLS streams" in dry.stdout
+    assert str(sample.id) in dry.stdout
+    with library.transaction() as session:
+        assert session.get(Sample, sample.id).hls_key is None  # type: ignore[union-attr]
+    done = run(library, "scripts/backfill_hls_streams.py", "--batch-size", "2")
+    assert done.returncode == 0, done.stderr
+    assert f"✅ Successfully processed sample {sample.id}" in done.stdout
+    assert "Total processed: 1" in done.stdout and "Successful: 1" in done.stdout
+    again = run(library, "scripts/backfill_hls_streams.py")
+    assert "Found 0 samples without HLS streams" in again.stdout
