@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, api_list, pipeline, speed
+from bench import accuracy, api_list, backfill, pipeline, reprocess, speed
 
 
 def main() -> int:
-    """Run every benchmark in turn: accuracy, toolkit speed, pipeline, list latency."""
-    return accuracy.main([]) or speed.main(sys.argv[1:]) or pipeline.main([]) or api_list.main([])
+    """Run every benchmark in turn: accuracy, toolkit speed, pipeline, list latency, operations."""
+    return (
+        accuracy.main([])
+        or speed.main(sys.argv[1:])
+        or pipeline.main([])
+        or api_list.main([])
+        or reprocess.main([])
+        or backfill.main([])
+    )
 
 
 if __name__ == "__main__":

@@ -176,3 +176,21 @@ def test_a_bulk_enqueue_that_meets_an_existing_workflow_still_queues_every_sampl
     result = reprocess.reprocess_samples([first.id, second.id], out=lambda _line: None)
     assert (result.triggered, result.failed) == (2, 0)
     assert queued_workflow_ids(f"sample-{second.id}-g1")
+
+
+def test_backfill_hls_dry_run_then_start(api: Api) -> None:
+    needs = make_sample(mp3_key="samples/a/audio.mp3")
+    has = make_sample(mp3_key="samples/b/audio.mp3", hls_key="samples/b/hls/playlist.m3u8")
+    api.add(needs, has)
+    before = rows(api)
+    dry = api.client.post("/api/v1/admin/backfill-hls", json={"dry_run": True}).json()
+    assert (dry["status"], dry["total_samples"]) == ("dry_run", 1)
+    assert [item["id"] for item in dry["samples"]] == [str(needs.id)]
+    assert rows(api) == before
+    one = api.client.post("/api/v1/admin/backfill-hls", json={"sample_id": str(needs.id)}).json()
+    assert (one["status"], one["total_samples"]) == ("started", 1)
+    assert queued_workflow_ids(f"operation-{one['operation_id']}")
+    bad = api.client.post("/api/v1/admin/backfill-hls", json={"batch_size": 0})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "batch_size"
+    none = api.client.post("/api/v1/admin/backfill-hls", json={"sample_id": str(has.id)}).json()
+    assert (none["status"], none["total_samples"]) == ("completed", 0)
