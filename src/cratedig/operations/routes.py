@@ -17,6 +17,7 @@ from cratedig.deps import AdminDep, SessionDep
 from cratedig.errors import ApiError
 from cratedig.models import OperationItem, Sample, SampleStatus
 from cratedig.operations import reprocess
+from cratedig.operations.dashboard import PipelineOverview, pipeline_overview
 from cratedig.operations.runner import enqueue_operation
 from cratedig.operations.tracking import (
     OperationOut,
@@ -163,6 +164,28 @@ def check_links(body: CheckLinksBody, _admin: AdminDep, session: SessionDep) -> 
     request = op.CheckLinksRequest(**body.model_dump())
     operation_id, ids = op.start_check(request, origin="api")
     return _started(session, operation_id, ids, False, "link check of")
+
+
+@router.post("/samples/{sample_id}/retry", response_model=OperationStarted)
+def retry_sample(sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationStarted:
+    """Run one sample through the pipeline again, as a one-sample reprocess (admin)."""
+    sample = session.get(Sample, sample_id)
+    if sample is None:
+        raise ApiError(404, "not_found", f"no sample {sample_id}", "sample_id")
+    session.rollback()
+    result = reprocess.reprocess_samples([sample_id], origin="api", out=lambda _line: None)
+    return OperationStarted(
+        message=f"Reprocessing sample {sample_id}.",
+        total_samples=1,
+        status="started",
+        operation_id=result.operation_id,
+    )
+
+
+@router.get("/pipeline", response_model=PipelineOverview)
+def pipeline(_admin: AdminDep, session: SessionDep) -> PipelineOverview:
+    """Counts per status, and the latest pending, processing, failed and completed (admin)."""
+    return pipeline_overview(session)
 
 
 @router.get("/operations", response_model=list[OperationOut])

@@ -46,6 +46,7 @@ class SampleFilters:
     bpm_max: float | None = None
     key: str | None = None
     scale: str | None = None
+    keys: tuple[tuple[str, str], ...] = ()  # any of these (key, scale) pairs
     tags: tuple[str, ...] = ()
     creator: str | None = None
     creator_id: uuid.UUID | None = None

@@ -14,9 +14,11 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     Subquery,
+    and_,
     bindparam,
     exists,
     func,
+    or_,
     select,
     text,
     update,
@@ -34,6 +36,7 @@ from cratedig.models import (
     normalize_tags,
     normalize_username,
 )
+from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
     SORTS,
     Page,
@@ -121,6 +124,21 @@ class SampleRepository:
         items = rows[:limit]
         next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def similar_to(self, sample: Sample, limit: int = 8) -> list[Sample]:
+        """Published samples near this one's tempo (±6 %) in a compatible key, closest first."""
+        query = select(Sample).where(
+            Sample.status == SampleStatus.COMPLETED, Sample.id != sample.id
+        )
+        if sample.key and sample.scale:
+            query = query.where(_any_key(compatible_keys(sample.key, sample.scale)))
+        if sample.bpm:
+            query = query.where(Sample.bpm.between(sample.bpm * 0.94, sample.bpm * 1.06))
+            query = query.order_by(func.abs(Sample.bpm - sample.bpm), Sample.id)
+        else:
+            query = query.order_by(Sample.created_at.desc(), Sample.id)
+        query = query.options(joinedload(Sample.creator)).limit(limit)
+        return list(self.session.scalars(query).unique())
 
     def count(self, filters: SampleFilters | None = None) -> int:
         """How many samples match `filters`."""
@@ -235,6 +253,12 @@ class SampleRepository:
             conditions.append(Sample.key == filters.key)
         if filters.scale:
             conditions.append(Sample.scale == filters.scale)
+        if filters.keys:
+            conditions.append(
+                or_(
+                    *(and_(Sample.key == key, Sample.scale == scale) for key, scale in filters.keys)
+                )
+            )
         if filters.creator_id is not None:
             conditions.append(Sample.creator_id == filters.creator_id)
         if filters.creator:
@@ -275,3 +299,8 @@ class SampleRepository:
             )
             q = tsquery(terms)
         return found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type).subquery()
+
+
+def _any_key(pairs: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
+    """A sample in any of these (key, scale) pairs."""
+    return or_(*(and_(Sample.key == key, Sample.scale == scale) for key, scale in pairs))

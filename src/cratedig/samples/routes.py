@@ -15,6 +15,7 @@ from cratedig.models import Sample, SampleStatus
 from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
+from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
@@ -76,6 +77,9 @@ def list_samples(
     bpm_max: Annotated[float | None, Query(ge=0, le=1000)] = None,
     key: Annotated[str | None, Query(max_length=3, examples=["A", "C#", "Eb"])] = None,
     scale: Literal["major", "minor"] | None = None,
+    compatible: Annotated[
+        bool, Query(description="with key and scale: also the relative key and ±1 fifth")
+    ] = False,
     tags: Annotated[list[str] | None, Query(description="repeat or comma-separate; any")] = None,
     creator: Annotated[str | None, Query(max_length=128)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -93,6 +97,11 @@ def list_samples(
         raise ApiError(422, "validation_error", "bpm_min is above bpm_max", "bpm_min")
     if key is not None:
         key = service.normalize_key(key)
+    pairs: tuple[tuple[str, str], ...] = ()
+    if compatible:
+        if key is None or scale is None:
+            raise ApiError(422, "validation_error", "compatible needs key and scale", "compatible")
+        pairs, key, scale = compatible_keys(key, scale), None, None
     tag_list = tuple(t for value in tags or [] for t in value.split(",") if t.strip())
     filters = SampleFilters(
         status=wanted,
@@ -100,6 +109,7 @@ def list_samples(
         bpm_max=bpm_max,
         key=key,
         scale=scale,
+        keys=pairs,
         tags=tag_list,
         creator=creator,
         q=q,
@@ -116,6 +126,19 @@ def list_samples(
 def get_sample(sample_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> SampleOut:
     """One sample with its creator, tags and media URLs (any status)."""
     return service.sample_out(_found(session, sample_id), storage)
+
+
+@router.get("/samples/{sample_id}/similar", response_model=list[SampleOut])
+def similar_samples(
+    sample_id: uuid.UUID,
+    session: SessionDep,
+    storage: StorageDep,
+    limit: Annotated[int, Query(ge=1, le=48)] = 8,
+) -> list[SampleOut]:
+    """Published samples of similar tempo (±6 %) in a compatible key, closest tempo first."""
+    sample = _found(session, sample_id)
+    similar = SampleRepository(session).similar_to(sample, limit)
+    return [service.sample_out(item, storage) for item in similar]
 
 
 @router.get("/samples/{sample_id}/status", response_model=SampleProgress)
