@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, api_list, backfill, pipeline, reprocess, speed
+from bench import accuracy, api_list, backfill, links, pipeline, reprocess, speed
 
 
 def main() -> int:
@@ -16,6 +16,7 @@ def main() -> int:
         or api_list.main([])
         or reprocess.main([])
         or backfill.main([])
+        or links.main([])
     )
 
 

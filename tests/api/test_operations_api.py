@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from cratedig.models import Sample, SampleStatus
+from cratedig.operations.artifacts import REQUIRED
 from tests.api.conftest import Api, queued_workflow_ids
 from tests.fixtures.factories import make_creator, make_sample
 
@@ -194,3 +195,34 @@ def test_backfill_hls_dry_run_then_start(api: Api) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "batch_size"
     none = api.client.post("/api/v1/admin/backfill-hls", json={"sample_id": str(has.id)}).json()
     assert (none["status"], none["total_samples"]) == ("completed", 0)
+
+
+def test_broken_links_only_counts_only_the_broken(api: Api) -> None:
+    healthy = make_sample(**{f"{p}_key": f"samples/h/{p}" for p in REQUIRED})  # type: ignore[arg-type]
+    broken = make_sample(**{f"{p}_key": f"samples/b/{p}" for p in REQUIRED})  # type: ignore[arg-type]
+    api.add(healthy, broken)
+    playlist = b"#EXTM3U\n#EXTINF:2.0,\nsegment_000.ts\n#EXT-X-ENDLIST\n"
+    for folder in ("h", "b"):
+        api.runtime.storage.put_bytes(f"samples/{folder}/segment_000.ts", b"x" * 200)
+        for prefix in REQUIRED:
+            if (folder, prefix) != ("b", "mp3"):
+                body = playlist if prefix == "hls" else b"x" * 200
+                api.runtime.storage.put_bytes(f"samples/{folder}/{prefix}", body)
+    answer = api.client.post(
+        "/api/v1/samples/reprocess", json={"broken_links_only": True, "dry_run": True}
+    ).json()
+    assert (answer["status"], answer["total_samples"]) == ("dry_run", 1)
+    assert answer["samples"][0]["id"] == str(broken.id)
+    assert answer["samples"][0]["reason"] == "mp3: no object at samples/b/mp3"
+
+
+def test_a_busy_sample_is_left_to_its_running_pipeline(api: Api) -> None:
+    from cratedig.operations import reprocess
+    from cratedig.pipeline.queue import enqueue_sample
+
+    busy, idle = make_sample(status=SampleStatus.PENDING), make_sample()
+    api.add(busy, idle)
+    enqueue_sample(busy.id, busy.generation)
+    result = reprocess.reprocess_samples([busy.id, idle.id], out=lambda _line: None)
+    assert (result.triggered, result.skipped) == (1, 1)
+    assert not queued_workflow_ids(f"sample-{busy.id}-g1")

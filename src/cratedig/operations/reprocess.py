@@ -10,7 +10,7 @@ import argparse
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dbos import DBOS
@@ -77,8 +77,23 @@ class ReprocessResult:
     skipped: int = 0
 
 
+def choose_samples(request: ReprocessRequest) -> Selection:
+    """The samples to reprocess (oldest first), after every filter and the limit; the link
+    check runs after the database transaction, which it must not hold open."""
+    with current_runtime().transaction() as session:
+        selection = select_candidates(
+            session, replace(request, broken_links_only=False, limit=None)
+        )
+    if request.broken_links_only:
+        selection.candidates = _broken_only(selection.candidates)
+    if request.limit is not None:
+        selection.candidates = selection.candidates[: request.limit]
+    return selection
+
+
 def select_candidates(session: Session, request: ReprocessRequest) -> Selection:
-    """The samples to reprocess (oldest first), after every filter and the limit."""
+    """The samples to reprocess (oldest first), after every filter and the limit (the link
+    check included: use `choose_samples` where a session is open, such as in a request)."""
     query = (
         select(Sample).options(selectinload(Sample.creator)).order_by(Sample.created_at, Sample.id)
     )
@@ -138,14 +153,24 @@ def reprocess_samples(
     out: Output = say,
     params: dict[str, Any] | None = None,
 ) -> ReprocessResult:
-    """Reprocess exactly these samples (e.g. those the link check found broken)."""
+    """Reprocess exactly these samples (e.g. those the link check found broken); a sample whose
+    pipeline is already queued or running is left to it."""
+    active = _active_workflows()
+    with current_runtime().transaction() as session:
+        rows = session.execute(
+            select(Sample.id, Sample.generation).where(Sample.id.in_(list(sample_ids)))
+        ).all()
+    busy = {sample_id for sample_id, gen in rows if workflow_id(sample_id, gen) in active}
+    sample_ids = [sample_id for sample_id in sample_ids if sample_id not in busy]
     operation_id = create_operation(
         OperationKind.REPROCESS,
         {"sample_ids": len(sample_ids), "skip_reset": skip_reset, **(params or {})},
         [(Subject.SAMPLE, sample_id) for sample_id in sample_ids],
         origin=origin,
     )
-    return run_reprocess(operation_id, skip_reset, out)
+    result = run_reprocess(operation_id, skip_reset, out)
+    result.skipped += len(busy)
+    return result
 
 
 def _trigger_chunk(
@@ -274,12 +299,11 @@ def run_command(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         broken_links_only=args.broken_links_only,
     )
-    with operation_runtime(enqueue=True) as runtime:
+    with operation_runtime(enqueue=True):
         say(RULE)
         say("Starting sample reprocessing")
         say(RULE)
-        with runtime.transaction() as session:
-            selection = select_candidates(session, request)
+        selection = choose_samples(request)
         total = len(selection.candidates)
         if total == 0:
             say(f"\nNo samples to reprocess ({len(selection.skipped)} skipped).")

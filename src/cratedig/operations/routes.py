@@ -100,8 +100,8 @@ def reprocess_samples(
 ) -> OperationStarted:
     """Reprocess samples through the full pipeline (admin)."""
     request = reprocess.ReprocessRequest(**body.model_dump())
-    selection = reprocess.select_candidates(session, request)
-    session.rollback()  # selection only read; the operation is recorded in its own transaction
+    session.rollback()  # read nothing here: on SQLite an open transaction holds the write lock
+    selection = reprocess.choose_samples(request)
     total, skipped = len(selection.candidates), len(selection.skipped)
     if total == 0:
         return OperationStarted(
