@@ -113,3 +113,17 @@ def test_backfill_script_as_typed(library: Runtime, processed_clip: Path) -> Non
     assert "Total processed: 1" in done.stdout and "Successful: 1" in done.stdout
     again = run(library, "scripts/backfill_hls_streams.py")
     assert "Found 0 samples without HLS streams" in again.stdout
+
+
+def test_migration_script_dry_run_as_typed(library: Runtime) -> None:
+    legacy = make_sample(cover_key="https://legacy-r2.example.com/covers/1.jpg")
+    add(library, legacy)
+    before = generations(library)
+    result = run(library, "-m", "scripts.migrate_media_to_storage", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "Starting media migration to our storage" in result.stdout
+    assert str(legacy.id) in result.stdout and "legacy-r2.example.com" in result.stdout
+    with library.transaction() as session:
+        kept = session.get(Sample, legacy.id)
+        assert kept is not None and kept.cover_key == "https://legacy-r2.example.com/covers/1.jpg"
+    assert generations(library) == before
