@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="generate a demo clip and process it")
     demo.add_argument("--out", type=Path, help="default: DATA_DIR/demo")
     demo.set_defaults(handler=_demo)
+
+    migrate = commands.add_parser(
+        "migrate", help="upgrade the app tables and the DBOS tables to this version (a deploy step)"
+    )
+    migrate.set_defaults(handler=_migrate)
     register_service_commands(commands)
     register_operation_commands(commands)
     return parser
@@ -147,6 +152,19 @@ def _demo(args: argparse.Namespace) -> int:
     result = process_file(clip, out, _options(args), progress=say)
     print(json.dumps(result.analysis))
     print(f"demo artifacts in {out}/", file=sys.stderr)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from dbos import DBOS
+
+    from cratedig.db import migrate
+
+    settings = load_settings()
+    migrate(settings.database_url)
+    print("app tables: at the newest revision", flush=True)
+    DBOS.migrate(settings.system_database_url)
+    print("DBOS tables: at the newest version", flush=True)
     return 0
 
 
