@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint typecheck unit bench system system-test clean
 
-run: system $(RUN_STAMP)
+run: system $(RUN_STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/cratedig serve
 
 test: system-test $(DEV_STAMP) lint typecheck unit
@@ -23,7 +23,7 @@ typecheck: $(DEV_STAMP)
 unit: system-test $(DEV_STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/pytest -n 2 tests
 
-bench: system-test $(BENCH_STAMP)
+bench: system-test $(BENCH_STAMP) web/node_modules/.package-lock.json
 	$(PY) -m bench.run
 
 system:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, api_list, backfill, links, pipeline, reprocess, speed
+from bench import accuracy, api_list, backfill, links, pipeline, preview, reprocess, speed
 
 
 def main() -> int:
-    """Run every benchmark in turn: accuracy, toolkit speed, pipeline, list latency, operations."""
+    """Run every benchmark: accuracy, speed, pipeline, list latency, operations, preview."""
     return (
         accuracy.main([])
         or speed.main(sys.argv[1:])
@@ -17,6 +17,7 @@ def main() -> int:
         or reprocess.main([])
         or backfill.main([])
         or links.main([])
+        or preview.main([])
     )
 
 

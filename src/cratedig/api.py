@@ -1,5 +1,6 @@
-"""The FastAPI app: routes, JSON errors, a body size limit, and a lifespan that runs
-the runtime and DBOS (with the embedded worker when configured)."""
+"""The FastAPI app: routes, JSON errors, the HTTP guards (request ids, CORS, body size limit,
+submission rate limit), and a lifespan that runs the runtime and DBOS (with the embedded
+worker when configured)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,15 @@ from cratedig.config import Settings, load_settings
 from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import error_body, install_error_handlers
+from cratedig.http.cors import install_cors
+from cratedig.http.rate_limit import SubmitRateLimit
+from cratedig.http.request_context import RequestContext
 from cratedig.media_routes import router as media_router
 from cratedig.operations.routes import router as operations_router
 from cratedig.pipeline.worker import start_processing, stop_processing
 from cratedig.runtime import Runtime
 from cratedig.samples.routes import router as samples_router
+from cratedig.web import web_router
 
 MAX_BODY_BYTES = 16 * 1024
 HEALTH_PROBE_KEY = "health/probe"
@@ -61,7 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(creators_router)
     app.include_router(media_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.include_router(web_router)  # last: the page's paths never shadow the API's
+    # The last added runs first: request id and access log, CORS, body limit, rate limit.
+    app.add_middleware(SubmitRateLimit, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    install_cors(app, settings.cors_origin_list)
+    app.add_middleware(RequestContext)
     return app
 
 
