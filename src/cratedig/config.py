@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -52,21 +53,28 @@ class Settings(BaseSettings):
     env: str = Field("development", pattern="^(development|production)$")
     data_dir: Path = Path("data")
     # Database: an SQLite file by default, PostgreSQL in production.
-    database_url: str = "sqlite:///./data/cratedig.db"
+    database_url: str = Field("sqlite:///./data/cratedig.db", repr=False)  # may carry a password
     # Object storage: file://DIR, s3://BUCKET[/PREFIX] (AWS, R2, any S3 API), gs://BUCKET[/PREFIX].
     storage_url: str = "file://./data/media"
     s3_endpoint: str | None = None
     s3_region: str = "auto"
     s3_access_key_id: str | None = None
-    s3_secret_access_key: str | None = None
+    s3_secret_access_key: str | None = Field(None, repr=False)
     s3_force_path_style: bool = False
     gcs_service_account_path: str | None = None
     # Where browsers fetch media from (a CDN or an R2 public domain); empty: the API's /media.
     public_media_base_url: str = ""
-    admin_token: str = ""
+    admin_token: str = Field("", repr=False)
     allowed_source_hosts: str = ""
+    # HTTP surface: browser origins allowed by CORS (none by default), submissions per minute
+    # per client (0: no limit), proxies whose X-Forwarded-For names the client, log format.
+    cors_origins: str = ""
+    submit_rate_per_minute: int = Field(30, ge=0, le=100_000)
+    trusted_proxies: str = ""
+    log_format: str = Field("auto", pattern="^(auto|text|json)$")
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     # Pipeline: DBOS system database (empty: beside the app database), queue limits.
-    dbos_system_database_url: str = ""
+    dbos_system_database_url: str = Field("", repr=False)
     worker_id: str = ""  # a stable name per worker slot; a restart with it resumes its work
     embedded_worker: bool = True  # the API process also runs pipelines (the default set-up)
     worker_concurrency: int = Field(2, ge=1, le=64)
@@ -78,7 +86,7 @@ class Settings(BaseSettings):
     fetch_retry_seconds: float = Field(2.0, ge=0.0, le=600.0)
     # TikTok: an http(s)/socks proxy, a Netscape cookies file, the pace of page requests
     # across all workers, a timeout per request, and how long a creator's profile is fresh.
-    tiktok_proxy: str | None = None
+    tiktok_proxy: str | None = Field(None, repr=False)  # may carry credentials
     tiktok_cookies_file: Path | None = None
     tiktok_rps: float = Field(1.0, gt=0.0, le=100.0)
     tiktok_timeout_seconds: float = Field(20.0, gt=0.0, le=300.0)
@@ -92,7 +100,7 @@ class Settings(BaseSettings):
         if self.env != "production":
             return []
         problems = []
-        if len(self.admin_token) < 24:
+        if len(self.admin_token.strip()) < 24:
             problems.append("CRATEDIG_ADMIN_TOKEN must be set (24+ characters)")
         if self.database_url.startswith("sqlite"):
             problems.append("CRATEDIG_DATABASE_URL must be PostgreSQL, not SQLite")
@@ -107,12 +115,36 @@ class Settings(BaseSettings):
             raise ValueError(f"use a proxy URL starting with one of {', '.join(PROXY_SCHEMES)}")
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",") if o.strip()):
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise ValueError(f"not an origin: {origin!r} (use https://host[:port] or *)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("tiktok_cookies_file")
     @classmethod
     def _cookies_exist(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no cookies file at {value}")
         return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CRATEDIG_CORS_ORIGINS as a list of origins (`scheme://host[:port]`, or `*`)."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def json_logs(self) -> bool:
+        """One JSON object per log line: asked for, or production mode with `auto`."""
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
 
     @property
     def noise_tag_set(self) -> frozenset[str]:
@@ -147,6 +179,14 @@ def parse_colour(value: str) -> tuple[int, int, int, int]:
         raise ValueError(f"not a colour: {value!r} (use #rrggbb or #rrggbbaa)")
     red, green, blue, alpha = (int(text[i : i + 2], 16) for i in range(0, 8, 2))
     return red, green, blue, alpha
+
+
+def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR networks (CRATEDIG_TRUSTED_PROXIES)."""
+    try:
+        return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"not an address or network list: {value!r} ({exc})") from exc
 
 
 def load_settings() -> Settings:

@@ -153,6 +153,7 @@ def migrate_media(body: MigrateBody, _admin: AdminDep, session: SessionDep) -> O
     request = op.MigrateRequest(**body.model_dump())
     operation_id, count = op.start_migration(request, origin="api")
     sample_ids = _sample_items(session, operation_id)
+    session.rollback()  # end the read: on SQLite it holds the lock finish_operation needs
     return _started(session, operation_id, sample_ids, request.dry_run, "media migration of", count)
 
 

@@ -1,0 +1,1 @@
+"""The HTTP surface's guards: client addresses, CORS, submission rate limit, request ids."""
