@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from dbos import DBOS
 
 from cratedig.pipeline import steps
+from cratedig.pipeline.cleanup import DB_WRITE_ATTEMPTS, DB_WRITE_INTERVAL_SECONDS, discard_staging
 from cratedig.pipeline.publish import publish_generation
 from cratedig.pipeline.tracking import describe, mark_failed, note_retry, tracked
 from cratedig.runtime import current_runtime
@@ -29,13 +30,26 @@ def publish(
         return publish_generation(sample_id, generation, staged, metadata, analysis, creator_id)
 
 
-@DBOS.step(name="record_failure")
+# Bookkeeping steps retry on any error (a dropped database connection): if they gave up, the
+# sample would stay `processing` forever.
+@DBOS.step(
+    name="record_failure",
+    retries_allowed=True,
+    max_attempts=DB_WRITE_ATTEMPTS,
+    interval_seconds=DB_WRITE_INTERVAL_SECONDS,
+)
 def record_failure(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
-    """Leave the sample failed with the step and reason."""
+    """Leave the sample failed with the step and reason; drop what it had staged."""
     mark_failed(sample_id, generation, step, code, message)
+    discard_staging(sample_id, generation)
 
 
-@DBOS.step(name="record_retry")
+@DBOS.step(
+    name="record_retry",
+    retries_allowed=True,
+    max_attempts=DB_WRITE_ATTEMPTS,
+    interval_seconds=DB_WRITE_INTERVAL_SECONDS,
+)
 def record_retry(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
     """Show the reason a step will be retried while the retry is pending."""
     note_retry(sample_id, generation, step, code, message)
@@ -77,7 +91,8 @@ def process_sample(sample_id: str, generation: int) -> str:
         step = "store_images"
         images = with_retries(sid, gen, step, lambda: steps.store_images(sid, gen, metadata))
         step = "process_audio"
-        audio = steps.process_audio(sid, gen, metadata["source_key"])
+        source_key = metadata["source_key"]
+        audio = with_retries(sid, gen, step, lambda: steps.process_audio(sid, gen, source_key))
         step = "fetch_creator"
         creator_id = with_retries(sid, gen, step, lambda: steps.fetch_creator(sid, gen, metadata))
         step = "publish"

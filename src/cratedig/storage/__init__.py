@@ -2,7 +2,7 @@
 
 from cratedig.storage.backends import open_storage, storage_from_settings
 from cratedig.storage.base import ObjectInfo, Storage
-from cratedig.storage.errors import InvalidKey, ObjectNotFound, StorageError
+from cratedig.storage.errors import InvalidKey, ObjectNotFound, StorageError, StorageUnavailable
 from cratedig.storage.validation import CACHE_CONTROL, content_type_for, validate_key
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "ObjectNotFound",
     "Storage",
     "StorageError",
+    "StorageUnavailable",
     "content_type_for",
     "open_storage",
     "storage_from_settings",

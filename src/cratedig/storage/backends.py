@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -14,9 +15,23 @@ from cratedig.storage.errors import StorageError
 from cratedig.storage.validation import validate_prefix
 
 if TYPE_CHECKING:
-    from obstore.store import ClientConfig, S3Config
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
     from cratedig.config import Settings
+
+# obstore's own retries (10, for up to 3 minutes) would hide an outage inside one call for
+# minutes. Keep them to a short burst that rides out a dropped connection or a 503, and let
+# the pipeline's durable retries (recorded, visible on the sample) handle a real outage.
+STORAGE_RETRY: RetryConfig = {
+    "max_retries": 3,
+    "retry_timeout": timedelta(seconds=15),
+    "backoff": {
+        "init_backoff": timedelta(milliseconds=200),
+        "max_backoff": timedelta(seconds=2),
+        "base": 2,
+    },
+}
+CONNECT_TIMEOUT = timedelta(seconds=5)
 
 
 def open_storage(
@@ -120,8 +135,17 @@ def _open_s3(
     # obstore's virtual-hosted mode wants the bucket inside a custom endpoint's host, so
     # custom endpoints (R2, MinIO, radosgw) use path style, which all of them accept.
     config["virtual_hosted_style_request"] = not force_path_style and not endpoint
-    client: ClientConfig = {"allow_http": bool(endpoint and endpoint.startswith("http://"))}
-    store = S3Store(bucket, prefix=prefix or None, config=config, client_options=client)
+    client: ClientConfig = {
+        "allow_http": bool(endpoint and endpoint.startswith("http://")),
+        "connect_timeout": CONNECT_TIMEOUT,
+    }
+    store = S3Store(
+        bucket,
+        prefix=prefix or None,
+        config=config,
+        client_options=client,
+        retry_config=STORAGE_RETRY,
+    )
     where = f" at {endpoint}" if endpoint else ""
     return Storage(
         store,
@@ -136,10 +160,19 @@ def _open_gcs(url: str, service_account_path: str | None, public_base_url: str) 
     bucket, prefix = _bucket_and_prefix(url)
     if service_account_path and not Path(service_account_path).is_file():
         raise StorageError(f"GCS service account file not found: {service_account_path}")
+    client: ClientConfig = {"connect_timeout": CONNECT_TIMEOUT}
     store = (
-        GCSStore(bucket, prefix=prefix or None, service_account=service_account_path)
+        GCSStore(
+            bucket,
+            prefix=prefix or None,
+            service_account=service_account_path,
+            client_options=client,
+            retry_config=STORAGE_RETRY,
+        )
         if service_account_path
-        else GCSStore(bucket, prefix=prefix or None)
+        else GCSStore(
+            bucket, prefix=prefix or None, client_options=client, retry_config=STORAGE_RETRY
+        )
     )
     return Storage(
         store, kind="gcs", description=f"gs://{bucket}/{prefix}", public_base_url=public_base_url

@@ -17,7 +17,13 @@ import obstore
 from obstore.exceptions import BaseError
 from obstore.store import AzureStore, GCSStore, S3Store
 
-from cratedig.storage.errors import InvalidKey, ObjectNotFound, StorageError
+from cratedig.storage.errors import (
+    InvalidKey,
+    ObjectNotFound,
+    StorageError,
+    StorageUnavailable,
+    is_outage,
+)
 from cratedig.storage.signing import content_disposition, resign_with_params
 from cratedig.storage.validation import (
     CACHE_CONTROL,
@@ -266,9 +272,10 @@ class Storage:
                 ) from error
             raise ObjectNotFound(key) from error
         except (BaseError, OSError) as error:
-            raise StorageError(
-                f"{action} {key} on {self.description} failed: {self._clean(error)}"
-            ) from error
+            detail = f"{action} {key} on {self.description} failed: {self._clean(error)}"
+            if isinstance(error, BaseError) and is_outage(error):
+                raise StorageUnavailable(detail) from error
+            raise StorageError(detail) from error
 
     def _clean(self, error: BaseException) -> str:
         # obstore appends a multi-line "Debug source" dump: keep the readable head only.

@@ -17,3 +17,27 @@ class ObjectNotFound(StorageError):  # noqa: N818 (the name reads better than ..
 
 class InvalidKey(StorageError, ValueError):  # noqa: N818
     """A key or prefix is unsafe or malformed (empty, absolute, '..', backslash, NUL...)."""
+
+
+class StorageUnavailable(StorageError):  # noqa: N818
+    """The storage service could not be reached, timed out or answered 5xx: an outage."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"storage unavailable: {detail}")
+
+
+# How obstore (reqwest underneath) words trouble with the service rather than with a request.
+_OUTAGE_SIGNS = (
+    "error sending request",
+    "connection refused",
+    "connection reset",
+    "timed out",
+    "status code: 5",
+    "status: 5",
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a backend error says the service is unreachable or failing (not a bad request)."""
+    text = str(error).lower()
+    return any(sign in text for sign in _OUTAGE_SIGNS)
