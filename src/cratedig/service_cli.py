@@ -19,7 +19,18 @@ def register(commands: Any) -> None:
     serve_cmd = commands.add_parser("serve", help="run the API (and the embedded worker)")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
-    serve_cmd.set_defaults(handler=lambda args: serve(args.host, args.port))
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes on one port (above 1 needs CRATEDIG_EMBEDDED_WORKER=false)",
+    )
+    serve_cmd.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    serve_cmd.set_defaults(
+        handler=lambda args: serve(args.host, args.port, args.workers, args.log_level)
+    )
 
     worker_cmd = commands.add_parser("worker", help="run a pipeline worker until SIGINT/SIGTERM")
     worker_cmd.set_defaults(handler=lambda _args: worker())
@@ -32,14 +43,44 @@ def register(commands: Any) -> None:
     submit_cmd.set_defaults(handler=_submit_args)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Run the API with uvicorn; the lifespan starts the runtime and the worker."""
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info"
+) -> int:
+    """Run the API with uvicorn in `workers` processes; each lifespan starts its runtime."""
     import uvicorn
 
     from cratedig.api import create_app
+    from cratedig.config import load_settings
+    from cratedig.logging import uvicorn_log_config
 
-    print(f"cratedig API on http://{host}:{port} (docs at /docs)", flush=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if workers < 1:
+        raise ValueError(f"--workers must be 1 or more, got {workers}")
+    settings = load_settings()
+    # Our handler formats (and redacts) every line; our middleware writes the access log.
+    logs: dict[str, Any] = {"log_config": uvicorn_log_config(settings), "access_log": False}
+    if workers == 1:
+        print(f"cratedig API on http://{host}:{port} (docs at /docs)", flush=True)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, **logs)
+        return 0
+    # Each process would also run pipelines; scale those with `cratedig worker` instead.
+    if settings.embedded_worker:
+        raise ValueError(
+            "--workers above 1 needs CRATEDIG_EMBEDDED_WORKER=false "
+            "(run the pipelines in `cratedig worker` processes)"
+        )
+    # Checked here too: a child that refuses to start would only be restarted in a loop.
+    if problems := settings.production_problems():
+        raise ValueError("refusing to start in production mode: " + "; ".join(problems))
+    print(f"cratedig API on http://{host}:{port}, {workers} processes", flush=True)
+    uvicorn.run(
+        "cratedig.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        **logs,
+    )
     return 0
 
 
