@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from bench import accuracy, api_list, backfill, links, pipeline, preview, reprocess, speed
+from bench import (
+    accuracy,
+    api_list,
+    api_load,
+    backfill,
+    links,
+    pipeline,
+    preview,
+    reprocess,
+    scaleout,
+    speed,
+)
 
 
 def main() -> int:
-    """Run every benchmark: accuracy, speed, pipeline, list latency, operations, preview."""
+    """Run every benchmark in turn (accuracy, speed, … load, scale-out), each printing a table."""
     return (
         accuracy.main([])
         or speed.main(sys.argv[1:])
@@ -18,6 +29,8 @@ def main() -> int:
         or backfill.main([])
         or links.main([])
         or preview.main([])
+        or api_load.main([])
+        or scaleout.main([])
     )
 
 
