@@ -86,9 +86,16 @@ def serve(
 
 def worker() -> int:
     """Run a worker process until SIGINT/SIGTERM, then stop DBOS gracefully."""
+    from cratedig.config import load_settings
+    from cratedig.logging import configure_logging
     from cratedig.pipeline.worker import run_worker
 
-    run_worker()
+    settings = load_settings()
+    configure_logging(settings)
+    if problems := settings.production_problems():
+        print("cratedig: error: refusing to start: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    run_worker(settings)
     return 0
 
 

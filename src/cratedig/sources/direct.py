@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -9,7 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.urls import check_public_address, host_is_allowed
+from cratedig.sources.urls import check_connected_address, check_public_address, host_is_allowed
 
 MAX_REDIRECTS = 5
 _STATUS_CODES = {
@@ -33,7 +34,8 @@ class DirectFetchLimits:
     """Bounds on one download."""
 
     max_bytes: int = 500 * 1024 * 1024
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # each connect, read and write
+    max_seconds: float = 600.0  # the whole download: a slow drip must not hold a worker
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,12 @@ def fetch_direct(
             _check_hop(current, allowed_hosts)
             try:
                 with client.stream("GET", current) as response:
+                    _check_peer(current, response, allowed_hosts)
                     if response.is_redirect and "location" in response.headers:
                         current = urljoin(current, response.headers["location"])
                         continue
                     _check_response(response, limits, accept)
-                    size = _save(response, target, limits.max_bytes)
+                    size = _save(response, target, limits)
                     content_type = response.headers.get("content-type", "").split(";")[0]
                     return DirectMedia(target, current, _title_from(current), content_type, size)
             except httpx.TimeoutException as exc:
@@ -88,6 +91,13 @@ def _check_hop(url: str, allowed_hosts: frozenset[str]) -> None:
     if parts.scheme not in ("http", "https") or not host_is_allowed(host, allowed_hosts):
         raise SourceError(SourceErrorCode.HOST_NOT_ALLOWED, f"refused to fetch {url}")
     check_public_address(host, allowed_hosts)
+
+
+def _check_peer(url: str, response: httpx.Response, allowed_hosts: frozenset[str]) -> None:
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    address = str(peer[0]) if isinstance(peer, tuple) and peer else None
+    check_connected_address((urlsplit(url).hostname or "").lower(), address, allowed_hosts)
 
 
 def _check_response(
@@ -116,17 +126,28 @@ def _check_response(
         )
 
 
-def _save(response: httpx.Response, target: Path, max_bytes: int) -> int:
+def _save(response: httpx.Response, target: Path, limits: DirectFetchLimits) -> int:
+    """Stream the body to `target`, counting bytes (Content-Length is not trusted)."""
     size = 0
-    with target.open("wb") as out:
-        for chunk in response.iter_bytes(1 << 16):
-            size += len(chunk)
-            if size > max_bytes:
-                raise SourceError(
-                    SourceErrorCode.TOO_LARGE,
-                    f"{response.url} is larger than the limit of {max_bytes} bytes",
-                )
-            out.write(chunk)
+    deadline = time.monotonic() + limits.max_seconds
+    try:
+        with target.open("wb") as out:
+            for chunk in response.iter_bytes(1 << 16):
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    raise SourceError(
+                        SourceErrorCode.TOO_LARGE,
+                        f"{response.url} is larger than the limit of {limits.max_bytes} bytes",
+                    )
+                if time.monotonic() > deadline:
+                    raise SourceError(
+                        SourceErrorCode.NETWORK,
+                        f"{response.url} took over {limits.max_seconds:.0f} s to download",
+                    )
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)  # never leave a partial file that looks like media
+        raise
     return size
 
 

@@ -4,6 +4,7 @@ fingerprint, the operator's proxy and cookies, bounded, and checked hop by hop."
 from __future__ import annotations
 
 import http.cookiejar
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -13,7 +14,12 @@ from urllib.parse import urljoin, urlsplit
 from curl_cffi import requests as curl_requests
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.urls import TIKTOK_HOSTS, check_public_address, host_is_allowed
+from cratedig.sources.urls import (
+    TIKTOK_HOSTS,
+    check_connected_address,
+    check_public_address,
+    host_is_allowed,
+)
 
 # Where TikTok serves pages, video, audio and images (a host or any subdomain of one).
 TIKTOK_MEDIA_HOSTS = frozenset(
@@ -35,6 +41,7 @@ MAX_REDIRECTS = 5
 PAGE_LIMIT = 8 * 1024 * 1024  # TikTok's video pages are ~300 KB; anything huge is not one
 IMAGE_LIMIT = 20 * 1024 * 1024
 IMPERSONATE = "chrome"
+TRANSFER_SECONDS = 120.0  # a whole body (page or image): a slow drip must not hold a worker
 
 
 def no_pacing() -> None:
@@ -166,6 +173,9 @@ class TikTokClient:
                 SourceErrorCode.NETWORK, f"network error talking to {_host(url)}: {_short(exc)}"
             ) from exc
         try:
+            if self.options.proxy is None:  # through a proxy, the peer is the proxy
+                peer = getattr(response, "primary_ip", "") or None
+                check_connected_address(_host(url).lower(), peer, self.options.allowed_hosts)
             body = _read_bounded(response, max_bytes, url) if method != "HEAD" else b""
             headers = {name.lower(): value for name, value in response.headers.items() if value}
             return Fetched(str(response.url or url), response.status_code, headers, body)
@@ -181,11 +191,16 @@ def _read_bounded(response: curl_requests.Response, max_bytes: int, url: str) ->
     if response.status_code >= 300:
         return b""  # error and redirect bodies are not worth reading
     chunks, size = [], 0
+    deadline = time.monotonic() + TRANSFER_SECONDS
     for chunk in response.iter_content():  # type: ignore[no-untyped-call]
         size += len(chunk)
         if size > max_bytes:
             raise SourceError(
                 SourceErrorCode.TOO_LARGE, f"{url[:200]} is larger than {max_bytes} bytes"
+            )
+        if time.monotonic() > deadline:
+            raise SourceError(
+                SourceErrorCode.NETWORK, f"{url[:200]} took over {TRANSFER_SECONDS:.0f} s"
             )
         chunks.append(chunk)
     return b"".join(chunks)

@@ -87,21 +87,69 @@ def host_is_allowed(host: str, allowed_hosts: frozenset[str]) -> bool:
     return any(host == allowed or host.endswith("." + allowed) for allowed in allowed_hosts)
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public_ip(address: IPAddress) -> bool:
+    """A globally routable address, also when an IPv6 form embeds a private IPv4 one."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address.teredo is not None:
+            embedded = address.teredo[1]
+        if embedded is None and any(address in net for net in _NAT64):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return address.is_global
+
+
+def is_listed_address(host: str, allowed_hosts: frozenset[str]) -> bool:
+    """An IP address written as such in the allow-list (tests list 127.0.0.1): trusted as it is.
+
+    A listed *name* is still resolved and checked: a name can point anywhere, at any time.
+    """
+    if host.lower() not in allowed_hosts:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def check_public_address(host: str, allowed_hosts: frozenset[str]) -> None:
     """Refuse hosts that resolve to private, loopback, link-local or reserved addresses.
 
-    A host named explicitly in the allow-list (tests use 127.0.0.1) is trusted as it is.
+    Only an IP address listed in the allow-list is trusted without the check.
     """
-    if host.lower() in allowed_hosts:
+    if is_listed_address(host, allowed_hosts):
         return
     try:
         infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise SourceError(SourceErrorCode.NETWORK, f"cannot resolve {host}") from exc
+    if not infos:
+        raise SourceError(SourceErrorCode.NETWORK, f"cannot resolve {host}")
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise SourceError(
-                SourceErrorCode.HOST_NOT_ALLOWED,
-                f"{host} resolves to a non-public address ({address}); refused",
-            )
+        _refuse_private(host, str(info[4][0]))
+
+
+def check_connected_address(host: str, peer: str | None, allowed_hosts: frozenset[str]) -> None:
+    """After connecting, check the address really connected to: a name checked before the
+    connection may resolve differently for the connection itself (DNS rebinding)."""
+    if is_listed_address(host, allowed_hosts) or peer is None:
+        return
+    _refuse_private(host, peer)
+
+
+def _refuse_private(host: str, text: str) -> None:
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError as exc:
+        raise SourceError(SourceErrorCode.HOST_NOT_ALLOWED, f"{host}: odd address {text}") from exc
+    if not is_public_ip(address):
+        raise SourceError(
+            SourceErrorCode.HOST_NOT_ALLOWED,
+            f"{host} resolves to a non-public address ({address}); refused",
+        )
