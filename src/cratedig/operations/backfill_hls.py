@@ -25,7 +25,7 @@ from cratedig.media.stream import audio_to_hls
 from cratedig.media.workdir import job_directory
 from cratedig.models import Sample, SampleStatus
 from cratedig.operations.artifacts import is_external
-from cratedig.operations.console import WIDE_RULE, Output, operation_runtime, say
+from cratedig.operations.console import WIDE_RULE, Output, operation_runtime, positive_int, say
 from cratedig.operations.tracking import (
     ItemState,
     OperationKind,
@@ -396,10 +396,10 @@ def _say_summary(summary: BackfillSummary, out: Output) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The reference script's flags."""
     parser.add_argument("--dry-run", action="store_true", help="list what would be processed")
-    parser.add_argument("--limit", type=_positive, help="process only the first N samples")
+    parser.add_argument("--limit", type=positive_int, help="process only the first N samples")
     parser.add_argument("--sample-id", type=uuid.UUID, help="process only this sample")
     parser.add_argument(
-        "--batch-size", type=_positive, default=1, help="samples processed concurrently"
+        "--batch-size", type=positive_int, default=1, help="samples processed concurrently"
     )
 
 
@@ -415,13 +415,3 @@ def run_command(args: argparse.Namespace) -> int:
         operation_id, _ = start_backfill(request, origin="cli")
         summary = run_backfill(operation_id, request)
     return 0 if summary.failed == 0 else 1
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value

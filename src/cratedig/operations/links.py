@@ -10,25 +10,22 @@ with one shared HTTP client whose every request has a timeout; private addresses
 from __future__ import annotations
 
 import argparse
-import posixpath
 import queue
-import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cratedig.models import Creator, Operation, OperationItem, Sample, SampleStatus, utcnow
 from cratedig.operations.artifacts import REQUIRED, SAMPLE_FILES, is_external
-from cratedig.operations.console import RULE, Output, operation_runtime, say
+from cratedig.operations.console import RULE, Output, operation_runtime, positive_int, say
+from cratedig.operations.link_probes import Kind, Outcome, Probe, Prober
 from cratedig.operations.tracking import (
     ItemState,
     OperationKind,
@@ -40,18 +37,11 @@ from cratedig.operations.tracking import (
     set_items,
 )
 from cratedig.runtime import current_runtime
-from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.urls import check_public_address
-from cratedig.storage import InvalidKey, ObjectNotFound, Storage, StorageError
+from cratedig.storage import StorageError
 
-MIN_BYTES = 100  # smaller than any real artifact: an error page or an empty placeholder
-RANGE_BYTES = 1024
-HEAD_REFUSED = frozenset({403, 405, 501})  # servers that refuse HEAD but serve GET
-MAX_REDIRECTS = 5
 LOAD_CHUNK = 500  # sample rows read per query
 RECORD_EVERY = 200  # item outcomes written per transaction...
 RECORD_SECONDS = 2.0  # ...or at least this often, so the API shows live progress
-Kind = Literal["object", "playlist", "segment", "url"]
 
 
 @dataclass(frozen=True)
@@ -104,29 +94,6 @@ class SampleCheck:
     probes: int = 0  # objects and URLs looked at (HLS segments included)
 
 
-@dataclass(frozen=True)
-class _Probe:
-    sample_id: uuid.UUID
-    artifact: str
-    value: str
-    kind: Kind
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    probe: _Probe
-    reason: str | None  # None: fine
-    more: list[_Probe]  # further probes it needs (an HLS playlist's segments)
-
-
-class _Broken(Exception):  # noqa: N818 (a verdict, not an error)
-    """A URL check ended with this reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 # --- checking ---------------------------------------------------------------------------------
 
 
@@ -152,11 +119,11 @@ def iter_checks(
 ) -> Iterator[SampleCheck]:
     """Each sample's verdict as soon as all its probes are back (not in input order)."""
     runtime = current_runtime()
-    prober = _Prober(runtime.storage, runtime.settings.allowed_hosts, concurrency, timeout)
-    finished: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
+    prober = Prober(runtime.storage, runtime.settings.allowed_hosts, concurrency, timeout)
+    finished: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
     checks: dict[uuid.UUID, SampleCheck] = {}
     outstanding: dict[uuid.UUID, int] = {}
-    ready: deque[_Probe] = deque()
+    ready: deque[Probe] = deque()
     rows = _planned(sample_ids)
     in_flight, window = 0, concurrency * 4
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check-links")
@@ -200,7 +167,7 @@ def _in_column_order(item: BrokenArtifact) -> tuple[int, str]:
     return list(SAMPLE_FILES).index(item.artifact), item.value or ""
 
 
-def _planned(sample_ids: Sequence[uuid.UUID]) -> Iterator[tuple[SampleCheck, list[_Probe]]]:
+def _planned(sample_ids: Sequence[uuid.UUID]) -> Iterator[tuple[SampleCheck, list[Probe]]]:
     """Each sample (read in chunks) with its missing artifacts and the probes it needs."""
     columns = [getattr(Sample, f"{prefix}_key") for prefix in SAMPLE_FILES]
     for start in range(0, len(sample_ids), LOAD_CHUNK):
@@ -229,154 +196,8 @@ def _planned(sample_ids: Sequence[uuid.UUID]) -> Iterator[tuple[SampleCheck, lis
                 kind: Kind = "url" if is_external(value) else "object"
                 if kind == "object" and prefix == "hls":
                     kind = "playlist"
-                probes.append(_Probe(sample_id, prefix, value, kind))
+                probes.append(Probe(sample_id, prefix, value, kind))
             yield check, probes
-
-
-class _Prober:
-    """Looks at one object or URL at a time; shared by the pool's threads."""
-
-    def __init__(
-        self, storage: Storage, allowed_hosts: frozenset[str], concurrency: int, timeout: float
-    ) -> None:
-        self._storage = storage
-        self._allowed = allowed_hosts
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout), limits=limits, follow_redirects=False
-        )
-        self._hosts: dict[str, str | None] = {}  # host → refusal reason (None: public)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._client.close()
-
-    def run(self, probe: _Probe) -> _Outcome:
-        """Why the probe's target is broken (None: fine), and any further probes it needs."""
-        more: list[_Probe] = []
-        try:
-            if probe.kind == "url":
-                reason = self._url(probe.value)
-            elif probe.kind == "playlist":
-                reason, more = self._playlist(probe)
-            else:
-                reason = self._object(probe)
-        except InvalidKey:
-            reason = f"invalid key {probe.value!r}"
-        return _Outcome(probe, reason, more)
-
-    def _object(self, probe: _Probe) -> str | None:
-        info = self._storage.head(probe.value)
-        if info is None:
-            if probe.kind == "segment":
-                return f"{posixpath.basename(probe.value)} missing"
-            return f"no object at {probe.value}"
-        return f"empty object at {probe.value}" if info.size == 0 else None
-
-    def _playlist(self, probe: _Probe) -> tuple[str | None, list[_Probe]]:
-        try:
-            text = self._storage.get_bytes(probe.value).decode("utf-8", errors="replace")
-        except ObjectNotFound:
-            return f"no object at {probe.value}", []
-        base = posixpath.dirname(probe.value)
-        segments = []
-        for line in text.splitlines():
-            uri = line.strip()
-            if not uri or uri.startswith("#"):
-                continue
-            if is_external(uri):
-                segments.append(_Probe(probe.sample_id, probe.artifact, uri, "url"))
-            else:
-                key = posixpath.normpath(posixpath.join(base, uri.split("?", 1)[0]))
-                segments.append(_Probe(probe.sample_id, probe.artifact, key, "segment"))
-        return (None, segments) if segments else ("playlist lists no segments", [])
-
-    def _url(self, url: str) -> str | None:
-        try:
-            try:
-                response, _ = self._fetch(url, ranged=False)
-                if response.status_code not in HEAD_REFUSED:
-                    if not response.is_success:
-                        return f"HTTP {response.status_code}"
-                    length = response.headers.get("content-length", "")
-                    if length.isdigit():
-                        return _too_small(int(length))
-            except httpx.TimeoutException:
-                return "timed out"  # a GET would wait just as long
-            except httpx.TransportError:
-                pass  # some servers drop the connection on HEAD: try a GET
-            response, received = self._fetch(url, ranged=True)
-            if response.status_code == 416:  # nothing at byte 0: an empty file
-                return _too_small(_range_total(response) or 0)
-            if not response.is_success:
-                return f"HTTP {response.status_code}"
-            return _too_small(_body_size(response, received))
-        except _Broken as verdict:
-            return verdict.reason
-        except httpx.TimeoutException:
-            return "timed out"
-        except httpx.TransportError as exc:
-            return f"connection failed: {exc or type(exc).__name__}"[:200]
-        except (httpx.InvalidURL, ValueError):
-            return "invalid URL"
-
-    def _fetch(self, url: str, *, ranged: bool) -> tuple[httpx.Response, int]:
-        """The answer after safe redirects; for a ranged GET, also the bytes received."""
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            self._refuse_private(current)
-            method = "GET" if ranged else "HEAD"
-            headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if ranged else {}
-            with self._client.stream(method, current, headers=headers) as response:
-                if response.is_redirect and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                received = 0
-                if ranged and response.is_success:
-                    for chunk in response.iter_raw(RANGE_BYTES):
-                        received += len(chunk)
-                        if received >= RANGE_BYTES:  # a server ignoring Range: stop here
-                            break
-                return response, received
-        raise _Broken(f"more than {MAX_REDIRECTS} redirects")
-
-    def _refuse_private(self, url: str) -> None:
-        """Every hop: refuse hosts on private addresses unless allowed (SSRF)."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or not host:
-            raise _Broken("invalid URL")
-        with self._lock:
-            known = host in self._hosts
-            reason = self._hosts.get(host)
-        if not known:
-            try:
-                check_public_address(host, self._allowed)
-            except SourceError as exc:
-                private = exc.code is SourceErrorCode.HOST_NOT_ALLOWED
-                reason = "refused: private address" if private else f"cannot resolve {host}"
-            with self._lock:
-                self._hosts[host] = reason
-        if reason is not None:
-            raise _Broken(reason)
-
-
-def _too_small(size: int) -> str | None:
-    return f"too small ({size} bytes)" if size < MIN_BYTES else None
-
-
-def _range_total(response: httpx.Response) -> int | None:
-    """The total of `Content-Range: bytes 0-1023/12345` (None when absent or `*`)."""
-    total = response.headers.get("content-range", "").rpartition("/")[2].strip()
-    return int(total) if total.isdigit() else None
-
-
-def _body_size(response: httpx.Response, received: int) -> int:
-    if response.status_code == 206:
-        total = _range_total(response)
-        return total if total is not None else received
-    length = response.headers.get("content-length", "")
-    return int(length) if length.isdigit() else received
 
 
 # --- the operation ----------------------------------------------------------------------------
@@ -555,7 +376,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--status", choices=[s.value for s in SampleStatus], help="only samples in this status"
     )
-    parser.add_argument("--limit", type=_positive, help="at most N samples (oldest first)")
+    parser.add_argument("--limit", type=positive_int, help="at most N samples (oldest first)")
     parser.add_argument("--repair", action="store_true", help="reprocess the samples found broken")
 
 
@@ -574,13 +395,3 @@ def run_command(args: argparse.Namespace) -> int:
             say(f"\n✗ Storage error, the check stopped: {exc}")
             return 1
     return 0 if summary.broken <= summary.repaired else 1
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value

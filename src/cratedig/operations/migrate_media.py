@@ -15,17 +15,12 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import ColumnElement, CursorResult, Select, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from cratedig.config import Settings
 from cratedig.media.errors import MediaError
-from cratedig.media.ffmpeg import probe
-from cratedig.media.workdir import job_directory
 from cratedig.models import Creator, OperationItem, Sample
 from cratedig.operations.artifacts import (
     AVATAR_SIZES,
@@ -34,7 +29,8 @@ from cratedig.operations.artifacts import (
     is_external,
     url_host,
 )
-from cratedig.operations.console import RULE, Output, operation_runtime, say
+from cratedig.operations.console import RULE, Output, operation_runtime, positive_int, say
+from cratedig.operations.media_fetch import Fetcher, Item, Stored, is_tiktok_host, our_key
 from cratedig.operations.tracking import (
     ItemState,
     OperationKind,
@@ -45,23 +41,14 @@ from cratedig.operations.tracking import (
     pending_items,
     set_item,
 )
-from cratedig.pipeline.fetching import tiktok_options
-from cratedig.pipeline.images import IMAGE_LIMIT, to_jpeg
 from cratedig.runtime import current_runtime
-from cratedig.sources.direct import DirectFetchLimits, fetch_direct
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.tiktok import MAX_MEDIA_BYTES
-from cratedig.sources.tiktok_http import TIKTOK_MEDIA_HOSTS, TikTokClient
-from cratedig.sources.urls import TIKTOK_HOSTS, check_public_address, host_is_allowed
-from cratedig.storage import InvalidKey, StorageError, validate_key
+from cratedig.storage import StorageError
 from cratedig.storage.keys import avatar_key, sample_key
 
 log = logging.getLogger(__name__)
 SCRIPT = "python -m scripts.migrate_media_to_storage"
 EXPIRED = "expired"  # an item detail starting "expired:" marks a sample to reprocess
-IMAGE_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
-VIDEO_TYPES = ("video/", "application/octet-stream", "binary/octet-stream")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _HTTP_STATUS = re.compile(r"HTTP (\d{3})")
 
 
@@ -94,27 +81,6 @@ class MigrateSummary:
     creators_expired: int = 0
 
 
-@dataclass(frozen=True)
-class Item:
-    """One external media value: its column, URL and the key it belongs at."""
-
-    name: str  # "video", "origin cover", "avatar thumb"
-    column: str
-    bytes_column: str | None
-    url: str
-    key: str
-    video: bool = False
-
-
-@dataclass(frozen=True)
-class Stored:
-    """Where an item's media now is in our storage."""
-
-    key: str
-    size: int
-    note: str = ""
-
-
 @dataclass
 class Tally:
     """What became of one subject's items."""
@@ -123,39 +89,6 @@ class Tally:
     unchanged: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
-
-
-# --- deciding where a URL goes ------------------------------------------------------------
-
-
-def is_tiktok_host(host: str) -> bool:
-    """True for TikTok's own hosts and CDNs (a listed domain or a subdomain of one)."""
-    return host_is_allowed(host.lower(), TIKTOK_MEDIA_HOSTS | TIKTOK_HOSTS)
-
-
-def our_key(url: str, public_base_url: str) -> str | None:
-    """The object key of a URL under our public media base URL (same scheme, host, port and
-    path prefix), or None when the URL is not ours."""
-    if not public_base_url:
-        return None
-    base, parts = urlsplit(public_base_url), urlsplit(url)
-    if _origin(parts) is None or _origin(parts) != _origin(base):
-        return None
-    prefix = base.path.rstrip("/") + "/"
-    if not parts.path.startswith(prefix):
-        return None
-    try:
-        return validate_key(unquote(parts.path[len(prefix) :]))
-    except InvalidKey:
-        return None
-
-
-def _origin(parts: Any) -> tuple[str, str, int | None] | None:
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
-    except ValueError:  # a malformed port
-        return None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _is_external_sql(column: Any) -> ColumnElement[bool]:
@@ -384,67 +317,6 @@ def _record(
     return ItemState.SKIPPED
 
 
-# --- downloading --------------------------------------------------------------------------
-
-
-class Fetcher:
-    """Stores external media at our keys; one TikTok session serves the whole run."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.storage = current_runtime().storage
-        self._tiktok: TikTokClient | None = None
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._tiktok is not None:
-            self._tiktok.close()
-
-    def store(self, item: Item) -> Stored:
-        """Put the item's media at its key (or find it ours already); where and how big."""
-        ours = our_key(item.url, self.settings.public_media_base_url)
-        if ours is not None and (found := self.storage.head(ours)) is not None:
-            return Stored(ours, found.size, "our own URL; no download")
-        with job_directory() as work:
-            path = self.download(item.url, work / "download", video=item.video)
-            if item.video:
-                info = probe(path)
-                if not (info.has_video and "mp4" in info.format_name):
-                    raise MediaError(f"{item.url[:200]} is not an MP4 video")
-                self.storage.put_file(item.key, path, "video/mp4")
-                return Stored(item.key, path.stat().st_size)
-            jpeg = to_jpeg(path.read_bytes(), item.url)
-            self.storage.put_bytes(item.key, jpeg, "image/jpeg")
-            return Stored(item.key, len(jpeg))
-
-    def download(self, url: str, target: Path, *, video: bool) -> Path:
-        """Download `url` to `target`: TikTok's hosts through the TikTok client, others
-        directly once their address is known to be public (or explicitly allowed)."""
-        host = url_host(url)
-        limit = MAX_MEDIA_BYTES if video else IMAGE_LIMIT
-        accept = VIDEO_TYPES if video else IMAGE_TYPES
-        if is_tiktok_host(host):
-            fetched = self._client().get(url, max_bytes=limit, page=False)
-            kind = fetched.headers.get("content-type", "application/octet-stream").lower()
-            if not kind.startswith(accept):
-                raise SourceError(
-                    SourceErrorCode.UNSUPPORTED_MEDIA, f"{url[:200]} is {kind.split(';')[0]}"
-                )
-            target.write_bytes(fetched.body)
-            return target
-        check_public_address(host, self.settings.allowed_hosts)
-        allowed = self.settings.allowed_hosts | {host}
-        fetch_direct(url, target, allowed, DirectFetchLimits(max_bytes=limit), accept)
-        return target
-
-    def _client(self) -> TikTokClient:
-        if self._tiktok is None:
-            self._tiktok = TikTokClient(tiktok_options(self.settings, shared_pace=False))
-        return self._tiktok
-
-
 # --- listing and reporting ------------------------------------------------------------------
 
 
@@ -556,7 +428,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="list what would be migrated; change nothing"
     )
     parser.add_argument(
-        "--limit", type=_positive, help="consider only the first N samples (and N creators)"
+        "--limit", type=positive_int, help="consider only the first N samples (and N creators)"
     )
     parser.add_argument(
         "--reprocess-expired",
@@ -592,13 +464,3 @@ def _reprocess_expired(operation_id: uuid.UUID) -> int:
         say(f"Failed: {result.failed}")
         say(f"Operation: {result.operation_id}")
         return 0 if result.failed == 0 else 1
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value

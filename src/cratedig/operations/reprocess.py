@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from cratedig.models import OperationItem, Sample, SampleStatus
-from cratedig.operations.console import RULE, Output, confirm, operation_runtime, say
+from cratedig.operations.console import RULE, Output, confirm, operation_runtime, positive_int, say
 from cratedig.operations.tracking import (
     ItemState,
     OperationKind,
@@ -277,7 +277,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--status", choices=[s.value for s in SampleStatus], help="only samples in this status"
     )
-    parser.add_argument("--limit", type=_positive, help="at most N samples")
+    parser.add_argument("--limit", type=positive_int, help="at most N samples")
     parser.add_argument(
         "--skip-reset", action="store_true", help="don't reset the status to pending (advanced)"
     )
@@ -367,10 +367,3 @@ def _say_summary(result: ReprocessResult, operation_id: uuid.UUID) -> None:
     say(f"   - cratedig operations {operation_id} --follow")
     say(f"   - GET /api/v1/operations/{operation_id}")
     say(RULE)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
