@@ -12,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,26 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def is_transient_db_error(error: BaseException) -> bool:
+    """A lost or refused connection, a full pool or a busy SQLite file: worth retrying."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    return False
+
+
+def describe_db_error(error: BaseException) -> str:
+    """One line for a person: what the database said, without the SQL statement."""
+    cause = getattr(error, "orig", None) or error
+    said = next((line.strip() for line in str(cause).splitlines() if line.strip()), "")
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return f"database connection lost: {said}"
+    return f"database error: {said or type(error).__name__}"
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -123,7 +123,9 @@ def _media_info(data: dict[str, Any]) -> MediaInfo:
     return MediaInfo(
         duration_seconds=duration,
         format_name=str(fmt.get("format_name", "")),
-        audio_codec=audio.get("codec_name") if audio else None,
+        # A stream whose codec ffprobe cannot name is still audio: decoding it then fails with
+        # ffmpeg's own reason instead of a misleading "has no audio stream".
+        audio_codec=(audio.get("codec_name") or "unknown") if audio else None,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
         audio_sample_rate=int(audio.get("sample_rate", 0)) if audio else 0,
         video_codec=video.get("codec_name") if video else None,

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cratedig.config import Settings
+from cratedig.media.errors import ToolError
+from cratedig.media.ffmpeg import MediaInfo, probe
 from cratedig.pipeline.pacing import SharedPace
 from cratedig.sources import tiktok
 from cratedig.sources.direct import fetch_direct
@@ -45,3 +47,15 @@ def fetch_source(
     post = tiktok.fetch_post(url, workdir, tiktok_options(settings))
     assert post.media is not None  # fetch_post downloads unless told not to
     return post.media, post_metadata(post.info, post.item, settings.noise_tag_set)
+
+
+def probe_source(path: Path) -> MediaInfo:
+    """Probe a downloaded source; an unreadable one fails with a reason naming no temp path."""
+    try:
+        return probe(path)
+    except ToolError as exc:
+        # ffprobe's last line starts with the file's private path: keep only what it says.
+        stderr = exc.stderr_tail.replace(f"{path}: ", "").replace(str(path.parent), "")
+        raise ToolError(
+            "ffprobe", "the downloaded source is not a readable audio or video file", stderr
+        ) from exc

@@ -9,12 +9,12 @@ from typing import Any
 
 from dbos import DBOS
 
-from cratedig.media.ffmpeg import probe
+from cratedig.db import is_transient_db_error
 from cratedig.media.process import process_file
 from cratedig.media.workdir import job_directory
 from cratedig.models import SampleStatus
 from cratedig.pipeline.creators import record_creator
-from cratedig.pipeline.fetching import fetch_source, tiktok_options
+from cratedig.pipeline.fetching import fetch_source, probe_source, tiktok_options
 from cratedig.pipeline.images import fetch_optional_jpeg
 from cratedig.pipeline.tracking import tracked
 from cratedig.process_options import process_options
@@ -29,9 +29,11 @@ SOURCE_NAME = "source/original"  # staged input, never published as such
 
 
 def is_transient(error: BaseException) -> bool:
-    """Worth retrying: network trouble at the source or in storage, throttling."""
+    """Worth retrying: network trouble at the source, in storage or to the database, throttling."""
     if isinstance(error, SourceError):
         return error.retryable
+    if is_transient_db_error(error):
+        return True
     return isinstance(error, StorageError) and not isinstance(error, ObjectNotFound | InvalidKey)
 
 
@@ -57,7 +59,7 @@ def fetch_source_step(sample_id: str, generation: int, kind: str, url: str) -> d
     runtime = current_runtime()
     with tracked(sample_id, generation, "fetch_source"), job_directory() as work:
         path, metadata = fetch_source(SourceKind(kind), url, work, runtime.settings)
-        info = probe(path)
+        info = probe_source(path)
         storage = runtime.storage
         source_key = staging_key(sample_id, generation, SOURCE_NAME + path.suffix.lower())
         storage.put_file(source_key, path)

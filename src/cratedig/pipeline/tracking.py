@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeGuard
 
+from cratedig.db import describe_db_error, is_transient_db_error
 from cratedig.media.errors import MediaError
 from cratedig.models import Sample, SampleStatus, utcnow
 from cratedig.runtime import current_runtime
@@ -67,6 +68,8 @@ def describe(error: BaseException) -> tuple[str, str]:
         return "media", str(error)
     if isinstance(error, StorageError):
         return "storage", str(error)
+    if is_transient_db_error(error):
+        return "database", describe_db_error(error)
     return "internal", f"{type(error).__name__}: {error}"
 
 

@@ -83,7 +83,7 @@ def process_sample(sample_id: str, generation: int) -> str:
     step = "mark_processing"
     sid, gen = sample_id, generation
     try:
-        target = steps.mark_processing(sid, gen)
+        target = with_retries(sid, gen, step, lambda: steps.mark_processing(sid, gen))
         step = "fetch_source"
         metadata = with_retries(
             sid, gen, step, lambda: steps.fetch_source_step(sid, gen, target["kind"], target["url"])

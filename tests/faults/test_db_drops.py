@@ -1,0 +1,130 @@
+"""PostgreSQL drops the app's connections (pg_terminate_backend, again and again) while samples
+are in the pipeline: every sample still ends, completed or failed with a clear reason, never
+stuck in `processing`, never half-published."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dbos import DBOS, WorkflowHandle
+from sqlalchemy import create_engine, text
+
+from cratedig.models import SampleStatus
+from cratedig.pipeline.queue import enqueue_sample
+from cratedig.runtime import Runtime
+from cratedig.storage.keys import sample_staging_prefix
+from tests.db.conftest import ADMIN_URL
+from tests.faults.conftest import load, served_keys
+from tests.faults.held_source import HeldSources
+from tests.pipeline.conftest import add_url_sample, running_pipeline
+
+TERMINATE = text(
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = :database AND pid <> pg_backend_pid()"
+)
+
+
+class Terminator:
+    """Terminates every connection to one database every `every` seconds, until stopped or
+    after `rounds` rounds."""
+
+    def __init__(self, database: str, every: float, rounds: int | None = None) -> None:
+        self.database, self.every, self.limit = database, every, rounds
+        self.rounds = self.terminated = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:  # to the admin database: never terminated
+                while self.rounds != self.limit and not self._stop.wait(self.every):
+                    found = connection.execute(TERMINATE, {"database": self.database}).scalar()
+                    self.terminated += int(found or 0)
+                    self.rounds += 1
+        finally:
+            admin.dispose()
+
+    @contextmanager
+    def running(self) -> Iterator[Terminator]:
+        """Terminate connections for the duration of the block (or fewer rounds)."""
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=30)
+
+
+def add_sources(sources: HeldSources, clips: dict[str, bytes], count: int) -> list[str]:
+    """Serve `count` distinct source URLs (videos and MP3s in turn)."""
+    paths = []
+    for index in range(count):
+        path = f"/drop-{index}.mp4" if index % 2 else f"/drop-{index}.mp3"
+        sources.files[path] = clips["video" if index % 2 else "audio"]
+        paths.append(path)
+    return paths
+
+
+def run_while_terminating(
+    runtime: Runtime, urls: list[str], terminator: Terminator
+) -> dict[uuid.UUID, str]:
+    """Enqueue a sample per URL and wait for every result while `terminator` runs."""
+    ids = [add_url_sample(runtime, url) for url in urls]
+    with terminator.running():
+        handles: list[WorkflowHandle[str]] = [
+            DBOS.retrieve_workflow(enqueue_sample(sample_id, 0)) for sample_id in ids
+        ]
+        # DBOS waits out its own dropped connections: these results come through them.
+        results = [handle.get_result(polling_interval_sec=0.2) for handle in handles]
+    assert terminator.terminated >= 3, "the test dropped (almost) no connections"
+    return dict(zip(ids, results, strict=True))
+
+
+def assert_finished_cleanly(runtime: Runtime, sample_id: uuid.UUID, result: str) -> None:
+    """Completed with every served object present, or failed with a reason; never between."""
+    sample = load(runtime, sample_id)
+    if result == "completed":
+        assert sample.status is SampleStatus.COMPLETED
+        assert served_keys(sample) and all(runtime.storage.exists(k) for k in served_keys(sample))
+    else:
+        assert result == "failed" and sample.status is SampleStatus.FAILED
+        assert served_keys(sample) == set()
+    assert runtime.storage.list(sample_staging_prefix(sample_id) + "/") == []
+
+
+def test_samples_complete_while_connections_are_terminated_for_a_while(
+    tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
+) -> None:
+    urls = [sources.url(path) for path in add_sources(sources, clips, 4)]
+    settings = {"fetch_attempts": 8, "fetch_retry_seconds": 0.5}
+    with running_pipeline("postgresql", tmp_path, **settings) as runtime:
+        database = str(runtime.engine.url.database)
+        terminator = Terminator(database, every=0.5, rounds=10)
+        results = run_while_terminating(runtime, urls, terminator)
+        for sample_id, result in results.items():
+            assert result == "completed", load(runtime, sample_id).error_message
+            assert_finished_cleanly(runtime, sample_id, result)
+
+
+def test_without_retries_a_dropped_connection_fails_the_sample_clearly(
+    tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
+) -> None:
+    urls = [sources.url(path) for path in add_sources(sources, clips, 4)]
+    with running_pipeline("postgresql", tmp_path, fetch_attempts=1) as runtime:
+        database = str(runtime.engine.url.database)
+        results = run_while_terminating(runtime, urls, Terminator(database, every=0.1))
+        failed = [sample_id for sample_id, result in results.items() if result == "failed"]
+        assert failed, "no sample met a dropped connection"
+        for sample_id, result in results.items():
+            assert_finished_cleanly(runtime, sample_id, result)
+        for sample_id in failed:
+            sample = load(runtime, sample_id)
+            reason = sample.error_message or ""
+            assert sample.error_code == "database", reason
+            assert reason.startswith(("database connection lost: ", "database error: ")), reason
+            assert "[SQL:" not in reason and "\n" not in reason
