@@ -33,6 +33,9 @@ from cratedig.web import web_router
 
 MAX_BODY_BYTES = 16 * 1024
 HEALTH_PROBE_KEY = "health/probe"
+HEALTH: dict[int | str, dict[str, Any]] = {
+    503: {"description": "A check failed (named in the body)"}
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(samples_router)
     app.include_router(creators_router)
     app.include_router(media_router)
-    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.add_api_route("/health", health, methods=["GET"], tags=["health"], responses=HEALTH)
     app.include_router(web_router)  # last: the page's paths never shadow the API's
     # The last added runs first: request id and access log, CORS, body limit, rate limit.
     app.add_middleware(SubmitRateLimit, settings=settings)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
@@ -28,6 +29,43 @@ _CODES = {
 }
 # Submitting a URL: which source failures are the caller's fault (422) and which are ours.
 _SOURCE_STATUS = {SourceErrorCode.NETWORK: 502, SourceErrorCode.RATE_LIMITED: 503}
+
+
+# What each documented error status means, for the OpenAPI `responses` of the routes.
+_MEANINGS = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "Admin token missing",
+    403: "Wrong admin token, or not a loopback client when no token is configured",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "Invalid value; `field` names it",
+    429: "Too many requests; see Retry-After",
+    502: "The source could not be reached",
+    503: "Object storage or the source is unavailable",
+}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code, a readable message, the request field at fault."""
+
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx/5xx response."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these statuses, each with the JSON error body."""
+    return {
+        status: {"model": ErrorResponse, "description": _MEANINGS.get(status, "Error")}
+        for status in statuses
+    }
 
 
 class ApiError(StarletteHTTPException):

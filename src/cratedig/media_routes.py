@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from cratedig.deps import StorageDep
-from cratedig.errors import ApiError
+from cratedig.errors import ApiError, error_responses
 from cratedig.storage import CACHE_CONTROL, InvalidKey, content_type_for, validate_key
 from cratedig.storage.signing import content_disposition
+from cratedig.storage.validation import CONTENT_TYPES
 
 router = APIRouter(tags=["media"])
 # Without `?v=` the same key may change on reprocessing: let caches revalidate soon.
 SHORT_CACHE = "public, max-age=60"
+_FILE: dict[str, Any] = {
+    "content": {t: {} for t in [*CONTENT_TYPES.values(), "application/octet-stream"]}
+}
+MEDIA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The object", **_FILE},
+    206: {"description": "The requested byte range", **_FILE},
+    307: {"description": "To a signed URL (S3, GCS)"},
+    416: {"description": "The range is outside the object (Content-Range: bytes */size)"},
+    **error_responses(400, 404, 422, 503),
+}
 
 
-@router.api_route("/media/{key:path}", methods=["GET", "HEAD"], name="media")
+# GET and HEAD as two routes, so each has its own OpenAPI operation id.
+@router.get("/media/{key:path}", name="media", response_class=Response, responses=MEDIA_RESPONSES)
+@router.head(
+    "/media/{key:path}", name="media_head", response_class=Response, responses=MEDIA_RESPONSES
+)
 def media(
     key: str,
     storage: StorageDep,

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Path, Query
 from cratedig.creators.repository import CreatorRepository
 from cratedig.creators.schemas import CreatorOut
 from cratedig.deps import SessionDep, StorageDep
-from cratedig.errors import ApiError
+from cratedig.errors import ApiError, error_responses
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleSort
 from cratedig.samples.service import avatar_version, media_url, sample_out
 
 router = APIRouter(prefix="/api/v1/creators", tags=["creators"])
 
 
-@router.get("/{username}", response_model=CreatorOut)
+@router.get("/{username}", response_model=CreatorOut, responses=error_responses(404, 422, 503))
 def get_creator(
     username: Annotated[str, Path(max_length=128)],
     session: SessionDep,

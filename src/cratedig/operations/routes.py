@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from cratedig.deps import AdminDep, SessionDep
-from cratedig.errors import ApiError
+from cratedig.errors import ApiError, error_responses
 from cratedig.models import OperationItem, Sample, SampleStatus
 from cratedig.operations import reprocess
 from cratedig.operations.dashboard import PipelineOverview, pipeline_overview
@@ -27,7 +27,9 @@ from cratedig.operations.tracking import (
     recent_operations,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["operations"])
+# Every route needs the admin token; a JSON body can be malformed or too large.
+router = APIRouter(prefix="/api/v1", tags=["operations"], responses=error_responses(401, 403, 422))
+WITH_BODY = error_responses(400, 413)
 DRY_RUN_SHOWN = 1000
 
 
@@ -94,7 +96,7 @@ class OperationStarted(BaseModel):
     samples: list[DryRunItem] | None = None
 
 
-@router.post("/samples/reprocess", response_model=OperationStarted)
+@router.post("/samples/reprocess", response_model=OperationStarted, responses=WITH_BODY)
 def reprocess_samples(
     body: ReprocessBody, _admin: AdminDep, session: SessionDep
 ) -> OperationStarted:
@@ -135,7 +137,7 @@ def reprocess_samples(
     )
 
 
-@router.post("/admin/backfill-hls", response_model=OperationStarted)
+@router.post("/admin/backfill-hls", response_model=OperationStarted, responses=WITH_BODY)
 def backfill_hls(body: BackfillBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
     """Add HLS streams to completed samples that only have an MP3 (admin)."""
     from cratedig.operations import backfill_hls as op
@@ -145,7 +147,7 @@ def backfill_hls(body: BackfillBody, _admin: AdminDep, session: SessionDep) -> O
     return _started(session, operation_id, ids, request.dry_run, "HLS backfill of")
 
 
-@router.post("/admin/migrate-media", response_model=OperationStarted)
+@router.post("/admin/migrate-media", response_model=OperationStarted, responses=WITH_BODY)
 def migrate_media(body: MigrateBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
     """Re-host media still on external hosts (TikTok's CDN) in our storage (admin)."""
     from cratedig.operations import migrate_media as op
@@ -157,7 +159,7 @@ def migrate_media(body: MigrateBody, _admin: AdminDep, session: SessionDep) -> O
     return _started(session, operation_id, sample_ids, request.dry_run, "media migration of", count)
 
 
-@router.post("/admin/check-links", response_model=OperationStarted)
+@router.post("/admin/check-links", response_model=OperationStarted, responses=WITH_BODY)
 def check_links(body: CheckLinksBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
     """Check every artifact of the chosen samples; with `repair`, reprocess the broken (admin)."""
     from cratedig.operations import links as op
@@ -167,7 +169,9 @@ def check_links(body: CheckLinksBody, _admin: AdminDep, session: SessionDep) -> 
     return _started(session, operation_id, ids, False, "link check of")
 
 
-@router.post("/samples/{sample_id}/retry", response_model=OperationStarted)
+@router.post(
+    "/samples/{sample_id}/retry", response_model=OperationStarted, responses=error_responses(404)
+)
 def retry_sample(sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationStarted:
     """Run one sample through the pipeline again, as a one-sample reprocess (admin)."""
     sample = session.get(Sample, sample_id)
@@ -197,7 +201,9 @@ def list_operations(
     return recent_operations(session, limit)
 
 
-@router.get("/operations/{operation_id}", response_model=OperationOut)
+@router.get(
+    "/operations/{operation_id}", response_model=OperationOut, responses=error_responses(404)
+)
 def get_operation(operation_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationOut:
     """One operation: request, live counts (and pipelines, for a reprocess), errors (admin)."""
     report = operation_report(session, operation_id)

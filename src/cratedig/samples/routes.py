@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
-from cratedig.errors import ApiError, source_error
+from cratedig.errors import ApiError, error_responses, source_error
 from cratedig.models import Sample, SampleStatus
 from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
@@ -28,7 +28,10 @@ from cratedig.samples.schemas import (
 from cratedig.sources.errors import SourceError
 from cratedig.storage import Storage
 
-router = APIRouter(prefix="/api/v1", tags=["samples"])
+router = APIRouter(prefix="/api/v1", tags=["samples"], responses=error_responses(422))
+# Routes that read object storage answer 503 when it is down (errors.py).
+FOUND = error_responses(404, 503)
+ADMIN_FOUND = error_responses(401, 403, 404, 503)
 
 StatusFilter = Literal["pending", "processing", "completed", "failed", "all"]
 
@@ -44,7 +47,10 @@ def _found(session: SessionDep, sample_id: uuid.UUID) -> Sample:
     "/samples",
     status_code=202,
     response_model=SampleOut,
-    responses={200: {"model": SampleOut, "description": "already submitted"}},
+    responses={
+        200: {"model": SampleOut, "description": "already submitted"},
+        **error_responses(400, 413, 429, 502, 503),
+    },
 )
 def submit(
     body: SubmitRequest,
@@ -67,7 +73,7 @@ def submit(
     return service.sample_out(sample, storage)
 
 
-@router.get("/samples", response_model=SamplePage)
+@router.get("/samples", response_model=SamplePage, responses=error_responses(401, 403, 503))
 def list_samples(
     request: Request,
     session: SessionDep,
@@ -122,13 +128,13 @@ def list_samples(
     return SamplePage(items=items, next_cursor=page.next_cursor)
 
 
-@router.get("/samples/{sample_id}", response_model=SampleOut)
+@router.get("/samples/{sample_id}", response_model=SampleOut, responses=FOUND)
 def get_sample(sample_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> SampleOut:
     """One sample with its creator, tags and media URLs (any status)."""
     return service.sample_out(_found(session, sample_id), storage)
 
 
-@router.get("/samples/{sample_id}/similar", response_model=list[SampleOut])
+@router.get("/samples/{sample_id}/similar", response_model=list[SampleOut], responses=FOUND)
 def similar_samples(
     sample_id: uuid.UUID,
     session: SessionDep,
@@ -141,13 +147,17 @@ def similar_samples(
     return [service.sample_out(item, storage) for item in similar]
 
 
-@router.get("/samples/{sample_id}/status", response_model=SampleProgress)
+@router.get(
+    "/samples/{sample_id}/status", response_model=SampleProgress, responses=error_responses(404)
+)
 def get_status(sample_id: uuid.UUID, session: SessionDep) -> SampleProgress:
     """Processing progress: status, step n of N, attempts, error, timings per step."""
     return service.progress(session, _found(session, sample_id))
 
 
-@router.delete("/samples/{sample_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/samples/{sample_id}", status_code=204, response_class=Response, responses=ADMIN_FOUND
+)
 def delete_sample(
     sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep, storage: StorageDep
 ) -> Response:
@@ -162,7 +172,7 @@ def delete_sample(
     "/samples/{sample_id}/download",
     status_code=302,
     response_class=RedirectResponse,
-    responses={302: {"description": "to a presigned URL or the local media route"}},
+    responses={302: {"description": "to a presigned URL or the local media route"}, **FOUND},
 )
 def download(
     request: Request,

@@ -15,7 +15,11 @@ class SubmitRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    url: str = Field(min_length=1, max_length=2048, examples=["https://www.tiktok.com/@u/video/1"])
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        examples=["https://www.tiktok.com/@someone/video/7301234567890123456"],
+    )
 
 
 class CreatorSummary(BaseModel):
