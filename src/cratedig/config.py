@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(2, ge=1, le=64)
     global_concurrency: int | None = Field(None, ge=1)
     fetch_rate_per_minute: int = Field(60, ge=1)
+    # On SIGTERM a worker lets running steps finish this long, then exits; the rest rerun.
+    shutdown_grace_seconds: float = Field(25.0, ge=0.0, le=3600.0)
     # Retries of network steps (fetch, images, creator, publish): attempts and first delay,
     # doubling each time; only retryable reasons (network, rate_limited, media_expired) retry.
     fetch_attempts: int = Field(4, ge=1, le=20)

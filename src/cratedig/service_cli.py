@@ -85,10 +85,10 @@ def serve(
 
 
 def worker() -> int:
-    """Run a worker process until SIGINT/SIGTERM, then stop DBOS gracefully."""
+    """Run a worker process until SIGINT/SIGTERM, then let running steps finish and exit 0."""
     from cratedig.config import load_settings
     from cratedig.logging import configure_logging
-    from cratedig.pipeline.worker import run_worker
+    from cratedig.pipeline.worker import exit_process, run_worker
 
     settings = load_settings()
     configure_logging(settings)
@@ -96,7 +96,7 @@ def worker() -> int:
         print("cratedig: error: refusing to start: " + "; ".join(problems), file=sys.stderr)
         return 1
     run_worker(settings)
-    return 0
+    exit_process(0)
 
 
 def submit(

@@ -64,7 +64,8 @@ class TestStaging:
     def test_published_key_maps_staged_to_final(self) -> None:
         for name in (*keys.SAMPLE_ARTIFACTS, keys.hls_segment_name(4)):
             staged = keys.staging_key(5, 3, name)
-            assert keys.published_key(staged) == keys.sample_key(5, name)
+            assert keys.published_key(staged) == f"samples/5/g3/{name}"
+            assert keys.published_key(keys.staging_key(5, 0, name)) == keys.sample_key(5, name)
 
     @pytest.mark.parametrize(
         "key", ["samples/5/audio.mp3", "staging/5/x/audio.mp3", "staging/5/3", "staging/5/3/../a"]

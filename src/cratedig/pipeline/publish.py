@@ -1,12 +1,14 @@
-"""Swap a staged generation in: copy to the final keys, one transaction, then clean up."""
+"""Swap a staged generation in: copy to its own keys, one transaction, then clean up."""
 
 from __future__ import annotations
 
+import posixpath
 import uuid
 from datetime import datetime
 from typing import Any
 
-from cratedig.models import Sample, SampleStatus, utcnow
+from cratedig.models import ARTIFACTS, Sample, SampleStatus, utcnow
+from cratedig.pipeline.tracking import kill_if_asked
 from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import (
@@ -19,8 +21,7 @@ from cratedig.storage.keys import (
     VIDEO,
     WAVEFORM_JSON,
     WAVEFORM_PNG,
-    relative_name,
-    sample_key,
+    generation_key,
     sample_prefix,
     staging_key,
     staging_prefix,
@@ -71,13 +72,22 @@ def publish_generation(
     analysis: dict[str, Any],
     creator_id: str | None,
 ) -> bool:
-    """Make `generation` the sample's published media; False if a newer one has begun."""
+    """Make `generation` the sample's published media; False if a newer one has begun.
+
+    The served objects are never overwritten: the generation is copied to keys of its own,
+    the row switches to them in one transaction, and only then are the old objects deleted.
+    A crash anywhere in between reruns this step, which repeats the same copies and switch.
+    """
     runtime, sid = current_runtime(), uuid.UUID(sample_id)
-    if not _is_current(sid, generation):
-        return False
     storage = runtime.storage
-    for name in staged:  # overwrite working media only with finished, staged replacements
-        storage.copy(staging_key(sample_id, generation, name), sample_key(sample_id, name))
+    if not _is_current(sid, generation):
+        storage.delete_prefix(staging_prefix(sample_id, generation))
+        return False
+    for name in staged:
+        storage.copy(
+            staging_key(sample_id, generation, name), generation_key(sample_id, generation, name)
+        )
+    kill_if_asked("publish:copied")
     with runtime.transaction() as session:
         repo = SampleRepository(session)
         sample = repo.get(sid)
@@ -86,7 +96,9 @@ def publish_generation(
         _apply(sample, staged, metadata, analysis, creator_id)
         if metadata.get("tags") is not None:
             repo.set_tags(sample, list(metadata["tags"]))
-    _remove_stale(sample_id, set(staged))
+        referenced = _referenced_keys(sample)
+    kill_if_asked("publish:switched")
+    _remove_unreferenced(sample_id, referenced)
     storage.delete_prefix(staging_prefix(sample_id, generation))
     return True
 
@@ -107,7 +119,7 @@ def _apply(
     hls_total = sum(size for name, size in staged.items() if name.startswith("hls/"))
     for name, column in COLUMNS.items():
         if name in staged:
-            setattr(sample, f"{column}_key", sample_key(sample.id, name))
+            setattr(sample, f"{column}_key", generation_key(sample.id, sample.generation, name))
             setattr(sample, f"{column}_bytes", hls_total if column == "hls" else staged[name])
     for field in ANALYSIS_FIELDS:
         setattr(sample, field, analysis.get(field))
@@ -126,10 +138,18 @@ def _apply(
     sample.processed_at = utcnow()
 
 
-def _remove_stale(sample_id: str, kept: set[str]) -> None:
-    """Delete published objects the new generation no longer has (e.g. surplus segments)."""
+def _referenced_keys(sample: Sample) -> set[str]:
+    """The keys the row serves; an HLS playlist stands for its whole directory (`dir/`)."""
+    keys = {getattr(sample, f"{name}_key") for name in ARTIFACTS} - {None}
+    if sample.hls_key:
+        keys.add(posixpath.dirname(sample.hls_key) + "/")
+    return keys
+
+
+def _remove_unreferenced(sample_id: str, referenced: set[str]) -> None:
+    """Delete the sample's objects the published row no longer points at (older generations)."""
     storage = current_runtime().storage
-    prefix = sample_prefix(sample_id)
-    for item in storage.list(prefix + "/"):
-        if relative_name(item.key, prefix) not in kept:
+    folders = tuple(key for key in referenced if key.endswith("/"))
+    for item in storage.list(sample_prefix(sample_id) + "/"):
+        if item.key not in referenced and not item.key.startswith(folders):
             storage.delete(item.key)

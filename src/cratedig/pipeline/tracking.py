@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +12,7 @@ from typing import TypeGuard
 from cratedig.db import describe_db_error, is_transient_db_error
 from cratedig.media.errors import MediaError
 from cratedig.models import Sample, SampleStatus, utcnow
+from cratedig.pipeline.draining import before_step
 from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.sources.errors import SourceError
@@ -24,6 +27,17 @@ STEPS = (
     "publish",
 )
 """The pipeline's steps in order; the status endpoint reports `step n of len(STEPS)`."""
+FAULT_POINT_VARIABLE = "CRATEDIG_FAULT_KILL_AT_STEP"
+FAULT_SIGNAL_VARIABLE = "CRATEDIG_FAULT_SIGNAL"
+"""Fault injection for crash tests: the worker signals itself (SIGKILL unless the second
+variable names another signal, e.g. `SIGTERM`) when it reaches the point the first names."""
+
+
+def kill_if_asked(point: str) -> None:
+    """Signal this process at `point` (a step's name, or `publish:copied` / `publish:switched`)
+    when the fault-injection variable names it; does nothing otherwise."""
+    if os.environ.get(FAULT_POINT_VARIABLE) == point:
+        os.kill(os.getpid(), signal.Signals[os.environ.get(FAULT_SIGNAL_VARIABLE, "SIGKILL")])
 
 
 def step_number(step: str) -> int:
@@ -34,6 +48,7 @@ def step_number(step: str) -> int:
 @contextmanager
 def tracked(sample_id: str, generation: int, step: str) -> Iterator[None]:
     """Record a step's start and finish (or error) and show it as the sample's current step."""
+    before_step()  # a draining worker begins no step: it exits and a restart runs it
     sid = uuid.UUID(sample_id)
     index = step_number(step)
     runtime = current_runtime()
@@ -43,6 +58,7 @@ def tracked(sample_id: str, generation: int, step: str) -> Iterator[None]:
         sample = repo.get(sid)
         if sample is not None and sample.generation == generation:
             sample.step, sample.step_index = step, index
+    kill_if_asked(step)  # after the attempt is recorded, as a crash mid-step would leave it
     try:
         yield
     except Exception as exc:

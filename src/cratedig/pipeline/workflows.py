@@ -9,6 +9,7 @@ from dbos import DBOS
 
 from cratedig.pipeline import steps
 from cratedig.pipeline.cleanup import DB_WRITE_ATTEMPTS, DB_WRITE_INTERVAL_SECONDS, discard_staging
+from cratedig.pipeline.draining import running_workflow, safe_point
 from cratedig.pipeline.publish import publish_generation
 from cratedig.pipeline.tracking import describe, mark_failed, note_retry, tracked
 from cratedig.runtime import current_runtime
@@ -73,13 +74,19 @@ def with_retries(sample_id: str, generation: int, step: str, call: Callable[[], 
             retries = settings.fetch_attempts - 1
             note = f"{message} (retry {attempt} of {retries} in {delay:g} s)"
             record_retry(sample_id, generation, step, code, note)
-            DBOS.sleep(delay)
+            with safe_point():  # the sleep is durable: a stopping worker need not wait it out
+                DBOS.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @DBOS.workflow(name="process_sample")
 def process_sample(sample_id: str, generation: int) -> str:
     """Fetch, stage every artifact, then publish; a failure is recorded, never half-published."""
+    with running_workflow():
+        return _process(sample_id, generation)
+
+
+def _process(sample_id: str, generation: int) -> str:
     step = "mark_processing"
     sid, gen = sample_id, generation
     try:

@@ -4,11 +4,13 @@
 samples/{id}/video.mp4  thumbnail.jpg  cover.jpg  origin_cover.jpg  audio.wav  audio.mp3
 samples/{id}/waveform.png  waveform.json  hls/playlist.m3u8  hls/segment_000.ts ...
 creators/{creator_id}/avatar_thumb.jpg  avatar_medium.jpg  avatar_large.jpg
+samples/{id}/g{generation}/<the same names>   (generation 1 and later: reprocessed media)
 staging/{sample_id}/{generation}/<the same names as under samples/{id}/>
 ```
 
-Reprocessing writes a new generation under ``staging/`` and publishes it by copying each
-staged key to its final key, so working media is never overwritten half-way.
+Reprocessing writes a new generation under ``staging/``, copies it to keys of its own
+(``generation_key``) and only then points the row at them, so the media being served are
+never overwritten: the previous generation's objects are deleted after the switch.
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ def sample_key(sample_id: object, name: str) -> str:
     return validate_key(f"{sample_prefix(sample_id)}/{name}")
 
 
+def generation_prefix(sample_id: object, generation: int) -> str:
+    """Return where a published generation's media live (``samples/{id}`` for generation 0)."""
+    if generation < 0:
+        raise InvalidKey(f"generation must be >= 0: {generation}")
+    if generation == 0:
+        return sample_prefix(sample_id)
+    return validate_key(f"{sample_prefix(sample_id)}/g{generation}")
+
+
+def generation_key(sample_id: object, generation: int, name: str) -> str:
+    """Return the published key of one artifact of a generation (``samples/{id}/g2/audio.mp3``)."""
+    return validate_key(f"{generation_prefix(sample_id, generation)}/{name}")
+
+
 def hls_prefix(sample_id: object) -> str:
     """Return the prefix holding a sample's HLS playlist and segments."""
     return sample_key(sample_id, HLS_DIR)
@@ -122,8 +138,8 @@ def relative_name(key: str, prefix: str) -> str:
 
 
 def published_key(staged_key: str) -> str:
-    """Map ``staging/{id}/{generation}/<name>`` to the final ``samples/{id}/<name>``."""
+    """Map ``staging/{id}/{generation}/<name>`` to its published key (see ``generation_key``)."""
     parts = validate_key(staged_key).split("/", 3)
     if len(parts) != 4 or parts[0] != STAGING or not parts[2].isdigit():
         raise InvalidKey(f"not a staged sample key: {staged_key!r}")
-    return sample_key(parts[1], parts[3])
+    return generation_key(parts[1], int(parts[2]), parts[3])

@@ -1,0 +1,125 @@
+"""Helpers for crash and shutdown tests of real `cratedig worker` processes on PostgreSQL:
+an environment with one pipeline at a time and a private temp dir, and checks that a
+sample's step records and storage are exactly what a clean run leaves."""
+
+from __future__ import annotations
+
+import posixpath
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from dbos import DBOS
+
+from cratedig.media.workdir import TEMP_PREFIX
+from cratedig.models import ARTIFACTS, Sample, SampleStatus
+from cratedig.pipeline.queue import workflow_id
+from cratedig.pipeline.tracking import STEPS
+from cratedig.runtime import Runtime
+from cratedig.samples.repository import SampleRepository
+from tests.pipeline.test_workers import api_side, start_worker, stop_worker
+
+__all__ = ["WorkerSide", "api_side", "worker_side"]
+
+WorkerSide = tuple[Runtime, dict[str, str], Path]
+
+
+@pytest.fixture
+def worker_side(api_side: tuple[Runtime, dict[str, str]], tmp_path: Path) -> WorkerSide:
+    """The API side, and worker env with one pipeline at a time and its own TMPDIR."""
+    runtime, env = api_side
+    temp = tmp_path / "worker-tmp"
+    temp.mkdir()
+    return runtime, env | {"CRATEDIG_WORKER_CONCURRENCY": "1", "TMPDIR": str(temp)}, temp
+
+
+def run_until_signalled(
+    env: dict[str, str], worker_id: str, log: Path, point: str, signal_name: str = "SIGKILL"
+) -> int:
+    """Start a worker that signals itself at `point`; wait for it to exit; its return code."""
+    extra = {"CRATEDIG_FAULT_KILL_AT_STEP": point, "CRATEDIG_FAULT_SIGNAL": signal_name}
+    process = start_worker(env | extra, worker_id, log)
+    try:
+        return process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"the worker never reached {point}:\n{log.read_text()}") from None
+
+
+def load_sample(runtime: Runtime, sample_id: uuid.UUID) -> Sample:
+    """The sample row, detached (columns loaded)."""
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        session.expunge(sample)
+        return sample
+
+
+def step_attempts(runtime: Runtime, sample_id: uuid.UUID, generation: int) -> dict[str, int]:
+    """How many times each step of a generation began."""
+    with runtime.transaction() as session:
+        rows = SampleRepository(session).steps_for(sample_id, generation)
+        return {row.step: row.attempts for row in rows}
+
+
+def assert_steps_recorded_once(sample_id: uuid.UUID, generation: int) -> None:
+    """DBOS recorded each step of the generation's workflow once, in pipeline order."""
+    wid = workflow_id(sample_id, generation)
+    recorded = [step["function_name"] for step in DBOS.list_workflow_steps(wid)]
+    assert [name for name in recorded if name in STEPS] == list(STEPS)
+    assert len(recorded) == len(set(recorded)), recorded
+
+
+def served_keys(runtime: Runtime, sample: Sample) -> set[str]:
+    """Every key the row points at, plus the HLS segments its playlist names."""
+    keys = {getattr(sample, f"{name}_key") for name in ARTIFACTS} - {None}
+    if sample.hls_key:
+        playlist = runtime.storage.get_bytes(sample.hls_key).decode()
+        folder = posixpath.dirname(sample.hls_key)
+        keys |= {
+            f"{folder}/{line.strip()}"
+            for line in playlist.splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+    return keys
+
+
+def assert_completed_and_exact(runtime: Runtime, sample_id: uuid.UUID, temp: Path) -> Sample:
+    """Completed; storage holds exactly the served objects (no orphan, no staging, none
+    missing), each of the size the row records; no job directory left behind."""
+    sample = load_sample(runtime, sample_id)
+    assert sample.status is SampleStatus.COMPLETED, (sample.status, sample.error_message)
+    stored = {item.key: item.size for item in runtime.storage.list()}
+    assert set(stored) == served_keys(runtime, sample)
+    for name in ARTIFACTS:
+        key = getattr(sample, f"{name}_key")
+        if key and name != "hls":
+            assert stored[key] == getattr(sample, f"{name}_bytes"), key
+    assert not list(temp.glob(f"{TEMP_PREFIX}*"))
+    return sample
+
+
+def wait_for_workflow(sample_id: uuid.UUID, generation: int, timeout: float = 120.0) -> str:
+    """Poll until the generation's workflow has finished; its status (SUCCESS expected)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = DBOS.get_workflow_status(workflow_id(sample_id, generation))
+        if status is not None and status.status not in ("PENDING", "ENQUEUED"):
+            return str(status.status)
+        time.sleep(0.2)
+    raise AssertionError(f"workflow of generation {generation} unfinished after {timeout} s")
+
+
+def finish_with_worker(
+    env: dict[str, str], worker_id: str, log: Path, sample_id: uuid.UUID, generation: int
+) -> None:
+    """Run a worker (no fault) until the generation's workflow succeeds, then stop it."""
+    process = start_worker(env, worker_id, log)
+    try:
+        assert wait_for_workflow(sample_id, generation) == "SUCCESS", log.read_text()
+    finally:
+        stop_worker(process)
+    assert process.returncode == 0, log.read_text()
