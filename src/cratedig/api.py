@@ -14,13 +14,13 @@ from dbos import DBOS
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cratedig import __version__
 from cratedig.config import Settings, load_settings
 from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
-from cratedig.errors import error_body, install_error_handlers
+from cratedig.errors import install_error_handlers
+from cratedig.http.body_limit import BodySizeLimit
 from cratedig.http.cors import install_cors
 from cratedig.http.rate_limit import SubmitRateLimit
 from cratedig.http.request_context import RequestContext
@@ -101,51 +101,3 @@ def health(runtime: RuntimeDep) -> JSONResponse:
     ok = all(result["ok"] for result in checks.values())
     body = {"status": "ok" if ok else "error", "checks": checks}
     return JSONResponse(body, status_code=200 if ok else 503)
-
-
-class _BodyTooLargeError(Exception):
-    """The request body passed the limit while streaming in."""
-
-
-class BodySizeLimit:
-    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
-            return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _BodyTooLargeError
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLargeError:
-            if started:
-                raise
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"request body over {self.max_bytes} bytes"
-        response = JSONResponse(error_body("too_large", message, "body"), status_code=413)
-        await response(scope, receive, send)

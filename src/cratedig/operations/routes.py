@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlalchemy import select
 
 from cratedig.deps import AdminDep, SessionDep
@@ -33,16 +33,18 @@ WITH_BODY = error_responses(400, 413)
 DRY_RUN_SHOWN = 1000
 
 
+# Request bodies are strict: unknown fields are refused, and `true` is not a number nor
+# "yes" a boolean (pydantic's lax mode would take both).
 class ReprocessBody(BaseModel):
     """The reference's request body; every field optional (`{}` means all samples)."""
 
     model_config = ConfigDict(extra="forbid")
 
     filter_status: SampleStatus | None = None
-    limit: int | None = Field(None, ge=1, le=1_000_000)
-    skip_reset: bool = False
-    dry_run: bool = False
-    broken_links_only: bool = False
+    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    skip_reset: StrictBool = False
+    dry_run: StrictBool = False
+    broken_links_only: StrictBool = False
 
 
 class BackfillBody(BaseModel):
@@ -50,10 +52,10 @@ class BackfillBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: int | None = Field(None, ge=1, le=1_000_000)
-    dry_run: bool = False
+    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    dry_run: StrictBool = False
     sample_id: uuid.UUID | None = None
-    batch_size: int = Field(1, ge=1, le=16)
+    batch_size: StrictInt = Field(1, ge=1, le=16)
 
 
 class MigrateBody(BaseModel):
@@ -61,8 +63,8 @@ class MigrateBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: int | None = Field(None, ge=1, le=1_000_000)
-    dry_run: bool = False
+    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    dry_run: StrictBool = False
 
 
 class CheckLinksBody(BaseModel):
@@ -71,8 +73,8 @@ class CheckLinksBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: SampleStatus | None = None
-    limit: int | None = Field(None, ge=1, le=1_000_000)
-    repair: bool = False
+    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    repair: StrictBool = False
 
 
 class DryRunItem(BaseModel):
