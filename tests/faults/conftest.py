@@ -84,7 +84,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def sources(clips: dict[str, bytes]) -> Iterator[HeldSources]:
+def sources() -> Iterator[HeldSources]:
     """A loopback source server; tests add files by path (`sources.files[path] = bytes`)."""
     with held_sources({}) as served:
         yield served

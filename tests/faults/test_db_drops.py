@@ -71,14 +71,19 @@ def add_sources(sources: HeldSources, clips: dict[str, bytes], count: int) -> li
 
 
 def run_while_terminating(
-    runtime: Runtime, urls: list[str], terminator: Terminator
+    runtime: Runtime, sources: HeldSources, paths: list[str], terminator: Terminator
 ) -> dict[uuid.UUID, str]:
-    """Enqueue a sample per URL and wait for every result while `terminator` runs."""
-    ids = [add_url_sample(runtime, url) for url in urls]
+    """Enqueue a sample per path; once one is inside its pipeline, start `terminator` and
+    wait for every result."""
+    holds = [sources.hold(path) for path in paths]
+    ids = [add_url_sample(runtime, sources.url(path)) for path in paths]
+    handles: list[WorkflowHandle[str]] = [
+        DBOS.retrieve_workflow(enqueue_sample(sample_id, 0)) for sample_id in ids
+    ]
+    assert holds[0].requested.wait(60), "no pipeline asked for its source"
     with terminator.running():
-        handles: list[WorkflowHandle[str]] = [
-            DBOS.retrieve_workflow(enqueue_sample(sample_id, 0)) for sample_id in ids
-        ]
+        for hold in holds:
+            hold.release()
         # DBOS waits out its own dropped connections: these results come through them.
         results = [handle.get_result(polling_interval_sec=0.2) for handle in handles]
     assert terminator.terminated >= 3, "the test dropped (almost) no connections"
@@ -100,12 +105,12 @@ def assert_finished_cleanly(runtime: Runtime, sample_id: uuid.UUID, result: str)
 def test_samples_complete_while_connections_are_terminated_for_a_while(
     tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
 ) -> None:
-    urls = [sources.url(path) for path in add_sources(sources, clips, 4)]
+    paths = add_sources(sources, clips, 4)
     settings = {"fetch_attempts": 8, "fetch_retry_seconds": 0.5}
     with running_pipeline("postgresql", tmp_path, **settings) as runtime:
         database = str(runtime.engine.url.database)
-        terminator = Terminator(database, every=0.5, rounds=10)
-        results = run_while_terminating(runtime, urls, terminator)
+        terminator = Terminator(database, every=0.5, rounds=6)
+        results = run_while_terminating(runtime, sources, paths, terminator)
         for sample_id, result in results.items():
             assert result == "completed", load(runtime, sample_id).error_message
             assert_finished_cleanly(runtime, sample_id, result)
@@ -114,10 +119,10 @@ def test_samples_complete_while_connections_are_terminated_for_a_while(
 def test_without_retries_a_dropped_connection_fails_the_sample_clearly(
     tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
 ) -> None:
-    urls = [sources.url(path) for path in add_sources(sources, clips, 4)]
+    paths = add_sources(sources, clips, 4)
     with running_pipeline("postgresql", tmp_path, fetch_attempts=1) as runtime:
-        database = str(runtime.engine.url.database)
-        results = run_while_terminating(runtime, urls, Terminator(database, every=0.1))
+        terminator = Terminator(str(runtime.engine.url.database), every=0.1, rounds=40)
+        results = run_while_terminating(runtime, sources, paths, terminator)
         failed = [sample_id for sample_id, result in results.items() if result == "failed"]
         assert failed, "no sample met a dropped connection"
         for sample_id, result in results.items():
