@@ -24,6 +24,7 @@ from cratedig.http.body_limit import BodySizeLimit
 from cratedig.http.cors import install_cors
 from cratedig.http.rate_limit import SubmitRateLimit
 from cratedig.http.request_context import RequestContext
+from cratedig.logging import Redactor, secrets_of
 from cratedig.media_routes import router as media_router
 from cratedig.operations.routes import router as operations_router
 from cratedig.pipeline.worker import start_processing, stop_processing
@@ -88,7 +89,9 @@ def health(runtime: RuntimeDep) -> JSONResponse:
             probe()
             checks[name] = {"ok": True}
         except Exception as error:  # a health check reports every failure, never raises
-            checks[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
+            # The answer is public: an error quoting a URL or a key must not carry a secret.
+            redact = Redactor(secrets_of(runtime.settings))
+            checks[name] = {"ok": False, "error": redact(f"{type(error).__name__}: {error}")[:300]}
         checks[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
 
     def database() -> None:
