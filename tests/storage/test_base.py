@@ -126,8 +126,8 @@ class TestListDeleteCopy:
         staged = keys.staging_key(5, 2, keys.AUDIO_MP3)
         storage.put_bytes(staged, b"ID3 mp3")
         storage.copy(staged, keys.published_key(staged))
-        assert storage.get_bytes("samples/5/audio.mp3") == b"ID3 mp3"
-        info = storage.head("samples/5/audio.mp3")
+        assert storage.get_bytes("samples/5/g2/audio.mp3") == b"ID3 mp3"
+        info = storage.head("samples/5/g2/audio.mp3")
         assert info is not None
         assert info.content_type == "audio/mpeg"
         assert storage.exists(staged)
