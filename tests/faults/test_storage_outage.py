@@ -36,7 +36,6 @@ from tests.operations.conftest import publish_clip
 from tests.pipeline.conftest import add_url_sample, running_pipeline
 
 CLIP_SECONDS = 3.0
-STORAGE_STEPS = {"fetch_source", "store_images", "process_audio", "publish"}
 
 
 def result_of(sample_id: uuid.UUID, generation: int) -> str:
@@ -103,13 +102,15 @@ def test_an_outage_while_processing_is_retried_where_it_hit(
     with running_pipeline("postgresql", tmp_path, **settings) as runtime:
         sample_id = add_url_sample(runtime, sources.url("/mid.mp4"))
         enqueue_sample(sample_id, 0)
+        # Once the source is staged the next storage call is process_audio's (store_images has
+        # no cover to store for a plain URL), unless the outage comes late enough to hit publish.
         wait_until(
-            "process_audio to start", lambda: (load(runtime, sample_id).step_index or 0) >= 4
+            "the source to be staged", lambda: (load(runtime, sample_id).step_index or 0) >= 3
         )
         s3.stop_gateway()
         wait_until("a storage retry to be recorded", retrying_on_storage(runtime, sample_id))
         hit = load(runtime, sample_id).step
-        assert hit in STORAGE_STEPS - {"fetch_source"}
+        assert hit in {"process_audio", "publish"}
         s3.start_gateway()
         assert result_of(sample_id, 0) == "completed"
         assert step_attempts(runtime, sample_id, 0)[str(hit)] >= 2
