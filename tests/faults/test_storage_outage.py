@@ -91,6 +91,7 @@ def test_a_short_outage_during_fetch_is_retried_and_the_sample_completes(
 
 def test_an_outage_while_processing_is_retried_where_it_hit(
     tmp_path: Path,
+    private_tmp: Path,
     s3: RestartableS3,
     sources: HeldSources,
     clips: dict[str, bytes],
@@ -118,6 +119,7 @@ def test_an_outage_while_processing_is_retried_where_it_hit(
         stored = s3_objects(f"{prefix}/")
         assert {f"{prefix}/{key}" for key in served_keys(sample)} <= stored
         assert not any(key.startswith(f"{prefix}/staging/") for key in stored)
+        assert list(private_tmp.iterdir()) == []  # the failed attempts' job dirs are gone
 
 
 def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
