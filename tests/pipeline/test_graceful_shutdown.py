@@ -1,10 +1,12 @@
 """SIGTERM to a `cratedig worker` in the middle of process_audio (PostgreSQL): the worker lets
 the step finish and be recorded, begins no other, and exits 0; with no grace time the step is
 left to run again. Either way the restarted worker completes the sample, nothing published
-half-way."""
+half-way. A durable retry sleep does not hold the shutdown up."""
 
 from __future__ import annotations
 
+import signal
+import time
 import uuid
 from pathlib import Path
 
@@ -17,8 +19,9 @@ from cratedig.pipeline.tracking import STEPS
 from cratedig.runtime import Runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import AUDIO_MP3, staging_key
-from tests.fixtures.http_server import LoopbackServer
+from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
 from tests.pipeline.conftest import add_url_sample
+from tests.pipeline.test_workers import start_worker, stop_worker
 from tests.pipeline.worker_processes import (
     WorkerSide,
     api_side,  # noqa: F401  (fixture)
@@ -98,3 +101,30 @@ def test_sigterm_without_grace_time_leaves_the_running_step_to_run_again(
     assert_steps_recorded_once(sample_id, 0)
     # The abandoned step's ffmpeg may still be writing its own temp dir: not checked here.
     assert_completed_and_exact(runtime, sample_id, None)
+
+
+def test_sigterm_does_not_wait_out_a_durable_retry_sleep(
+    worker_side: WorkerSide,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    runtime, env, _temp = worker_side
+    log = tmp_path / "worker.log"
+    # The source is down, so fetch_source waits 600 s before its retry; the grace is as long,
+    # and the test's patience far shorter: the worker must leave at once.
+    slow = env | {"CRATEDIG_FETCH_RETRY_SECONDS": "600", "CRATEDIG_SHUTDOWN_GRACE_SECONDS": "600"}
+    with loopback_server({"/busy.mp4": Route(503, b"busy")}) as server:
+        sample_id = add_url_sample(runtime, f"{server.base}/busy.mp4")
+        enqueue_sample(sample_id, 0)
+        process = start_worker(slow, "worker-s", log)
+        try:
+            deadline = time.monotonic() + 120
+            while "retry 1 of" not in (load_sample(runtime, sample_id).error_message or ""):
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=120) == 0
+        finally:
+            stop_worker(process)
+    assert "running steps finished and recorded" in log.read_text()
+    assert step_attempts(runtime, sample_id, 0) == {"mark_processing": 1, "fetch_source": 1}
+    assert load_sample(runtime, sample_id).status is SampleStatus.PROCESSING
