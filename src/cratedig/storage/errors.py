@@ -31,6 +31,8 @@ _OUTAGE_SIGNS = (
     "error sending request",
     "connection refused",
     "connection reset",
+    "connection closed",
+    "broken pipe",
     "timed out",
     "status code: 5",
     "status: 5",
