@@ -3,6 +3,7 @@ pipeline retries it), a refusal is not, and the client's own retries stay a shor
 
 from __future__ import annotations
 
+import pickle
 import socket
 
 import pytest
@@ -43,6 +44,7 @@ def test_a_refused_connection_is_an_outage() -> None:
     assert isinstance(error, StorageUnavailable)
     assert str(error).startswith(f"storage unavailable: get {KEY} on s3://bucket/prefix at ")
     assert is_transient(error)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)  # as DBOS records step errors
 
 
 def test_a_server_error_is_an_outage_after_a_short_burst_of_client_retries() -> None:

@@ -24,6 +24,11 @@ class StorageUnavailable(StorageError):  # noqa: N818
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"storage unavailable: {detail}")
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type[StorageUnavailable], tuple[str]]:
+        # Workflow engines pickle step errors: rebuild from the detail, not the full message.
+        return (StorageUnavailable, (self.detail,))
 
 
 # How obstore (reqwest underneath) words trouble with the service rather than with a request.
