@@ -70,3 +70,4 @@ def test_a_missing_object_is_not_retried() -> None:
     with loopback_server({}) as server:
         error = s3_at(server.base)
     assert isinstance(error, ObjectNotFound) and not is_transient(error)
+    assert pickle.loads(pickle.dumps(error)).key == KEY

@@ -14,6 +14,9 @@ class ObjectNotFound(StorageError):  # noqa: N818 (the name reads better than ..
         super().__init__(f"object not found: {key}")
         self.key = key
 
+    def __reduce__(self) -> tuple[type[ObjectNotFound], tuple[str]]:
+        return (ObjectNotFound, (self.key,))
+
 
 class InvalidKey(StorageError, ValueError):  # noqa: N818
     """A key or prefix is unsafe or malformed (empty, absolute, '..', backslash, NUL...)."""
