@@ -120,11 +120,6 @@ def served_keys(sample: Sample) -> set[str]:
     return {key for key in keys if key}
 
 
-def stored_under(runtime: Runtime, prefix: str) -> set[str]:
-    """Keys the app's storage lists under `prefix` (relative to the storage root)."""
-    return {item.key for item in runtime.storage.list(prefix)}
-
-
 @contextmanager
 def postgres_runtime(tmp_path: Path, **overrides: Any) -> Iterator[Runtime]:
     """A runtime on a throwaway PostgreSQL database without a pipeline worker (operations)."""
