@@ -105,7 +105,7 @@ def assert_finished_cleanly(runtime: Runtime, sample_id: uuid.UUID, result: str)
 def test_samples_complete_while_connections_are_terminated_for_a_while(
     tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
 ) -> None:
-    paths = add_sources(sources, clips, 4)
+    paths = add_sources(sources, clips, 3)
     settings = {"fetch_attempts": 8, "fetch_retry_seconds": 0.5}
     with running_pipeline("postgresql", tmp_path, **settings) as runtime:
         database = str(runtime.engine.url.database)
@@ -119,7 +119,7 @@ def test_samples_complete_while_connections_are_terminated_for_a_while(
 def test_without_retries_a_dropped_connection_fails_the_sample_clearly(
     tmp_path: Path, sources: HeldSources, clips: dict[str, bytes]
 ) -> None:
-    paths = add_sources(sources, clips, 4)
+    paths = add_sources(sources, clips, 3)
     with running_pipeline("postgresql", tmp_path, fetch_attempts=1) as runtime:
         terminator = Terminator(str(runtime.engine.url.database), every=0.1, rounds=40)
         results = run_while_terminating(runtime, sources, paths, terminator)
