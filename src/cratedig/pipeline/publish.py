@@ -76,37 +76,60 @@ def publish_generation(
 
     The served objects are never overwritten: the generation is copied to keys of its own,
     the row switches to them in one transaction, and only then are the old objects deleted.
-    A crash anywhere in between reruns this step, which repeats the same copies and switch.
+    A crash anywhere in between reruns this step: before the switch it repeats the copies,
+    after it (the row already `completed` for this generation) only the clean-up.
     """
-    runtime, sid = current_runtime(), uuid.UUID(sample_id)
-    storage = runtime.storage
-    if not _is_current(sid, generation):
+    storage = current_runtime().storage
+    state = _published_state(uuid.UUID(sample_id), generation)
+    if state is None:
         storage.delete_prefix(staging_prefix(sample_id, generation))
         return False
-    for name in staged:
-        storage.copy(
-            staging_key(sample_id, generation, name), generation_key(sample_id, generation, name)
-        )
-    kill_if_asked("publish:copied")
-    with runtime.transaction() as session:
-        repo = SampleRepository(session)
-        sample = repo.get(sid)
-        if sample is None or sample.generation != generation:
-            return False
-        _apply(sample, staged, metadata, analysis, creator_id)
-        if metadata.get("tags") is not None:
-            repo.set_tags(sample, list(metadata["tags"]))
-        referenced = _referenced_keys(sample)
+    referenced = state or _switch(sample_id, generation, staged, metadata, analysis, creator_id)
+    if referenced is None:
+        return False
     kill_if_asked("publish:switched")
     _remove_unreferenced(sample_id, referenced)
     storage.delete_prefix(staging_prefix(sample_id, generation))
     return True
 
 
-def _is_current(sample_id: uuid.UUID, generation: int) -> bool:
+def _switch(
+    sample_id: str,
+    generation: int,
+    staged: dict[str, int],
+    metadata: dict[str, Any],
+    analysis: dict[str, Any],
+    creator_id: str | None,
+) -> set[str] | None:
+    """Copy the staged files to the generation's keys and point the row at them; the keys
+    the row now serves, or None when a newer generation began meanwhile."""
+    runtime = current_runtime()
+    for name in staged:
+        runtime.storage.copy(
+            staging_key(sample_id, generation, name), generation_key(sample_id, generation, name)
+        )
+    kill_if_asked("publish:copied")
+    with runtime.transaction() as session:
+        repo = SampleRepository(session)
+        sample = repo.get(uuid.UUID(sample_id))
+        if sample is None or sample.generation != generation:
+            return None
+        _apply(sample, staged, metadata, analysis, creator_id)
+        if metadata.get("tags") is not None:
+            repo.set_tags(sample, list(metadata["tags"]))
+        return _referenced_keys(sample)
+
+
+def _published_state(sample_id: uuid.UUID, generation: int) -> set[str] | None:
+    """None when a newer generation has begun (or the sample is gone); the keys the row
+    serves when this generation is already switched in; else an empty set."""
     with current_runtime().transaction() as session:
         sample = SampleRepository(session).get(sample_id)
-        return sample is not None and sample.generation == generation
+        if sample is None or sample.generation != generation:
+            return None
+        if sample.status is SampleStatus.COMPLETED:
+            return _referenced_keys(sample)
+        return set()
 
 
 def _apply(

@@ -34,8 +34,8 @@ variable names another signal, e.g. `SIGTERM`) when it reaches the point the fir
 
 
 def kill_if_asked(point: str) -> None:
-    """Signal this process at `point` (a step's name, or `publish:copied` / `publish:switched`)
-    when the fault-injection variable names it; does nothing otherwise."""
+    """Signal this process at `point` when the fault-injection variable names it: a step's
+    name (its start), `<step>:done` (its end), `publish:copied` or `publish:switched`."""
     if os.environ.get(FAULT_POINT_VARIABLE) == point:
         os.kill(os.getpid(), signal.Signals[os.environ.get(FAULT_SIGNAL_VARIABLE, "SIGKILL")])
 
@@ -74,6 +74,7 @@ def tracked(sample_id: str, generation: int, step: str) -> Iterator[None]:
         if _is_processing(sample, generation):
             # A retry note from an earlier attempt is stale once the step has succeeded.
             sample.error_code = sample.error_message = None
+    kill_if_asked(f"{step}:done")  # the work is done but DBOS has not recorded it yet
 
 
 def describe(error: BaseException) -> tuple[str, str]:
