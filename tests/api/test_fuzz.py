@@ -5,7 +5,8 @@ schema, a documented content type. Bounded and derandomized so the run is stable
 `CRATEDIG_FUZZ_EXAMPLES` (default 6) examples per operation and generation mode. As an
 admin, every operation must also answer at least once with a success.
 
-The app runs its real lifespan on SQLite and local storage without a worker, so the
+The app runs its real lifespan on PostgreSQL (admin pass) or SQLite (anonymous pass) and
+local storage without a worker, so the
 operations that start background work only record and queue it. The only allowed source
 host is loopback and TikTok traffic goes to a dead loopback proxy: nothing reaches the internet.
 """
@@ -37,6 +38,7 @@ from cratedig.api import create_app
 from cratedig.config import Settings
 from cratedig.models import Operation, OperationItem, SampleStatus
 from tests.api.conftest import LOOPBACK, api_settings
+from tests.db.conftest import create_postgres_database, drop_postgres_database
 from tests.fixtures.factories import make_creator, make_sample
 
 # schemathesis's own negative strategies draw from `random` (seeded by hypothesis per example).
@@ -100,21 +102,31 @@ _CONFIG = SchemathesisConfig.from_dict(
 schema = schemathesis.openapi.from_dict(_schema_document(), config=_CONFIG)
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    """A started worker-less app on SQLite + local storage, seeded with rows to hit."""
-    tmp = tmp_path_factory.mktemp("fuzz")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fuzz_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    """A started worker-less app on local storage, seeded with rows to hit."""
+    tmp = tmp_path_factory.mktemp(f"fuzz-{request.param}")
+    pg_url = create_postgres_database("cratedig_fuzz") if request.param == "postgresql" else None
+    database_url = (
+        pg_url.render_as_string(hide_password=False) if pg_url else f"sqlite:///{tmp / 'app.db'}"
+    )
     settings = api_settings(
         tmp,
-        f"sqlite:///{tmp / 'app.db'}",
+        database_url,
         admin_token=ADMIN_TOKEN,
         allowed_source_hosts="127.0.0.1",
         tiktok_proxy="http://127.0.0.1:9",
     )
     app = create_app(settings)
-    with TestClient(app, client=LOOPBACK):
-        _seed(app, tmp / "media")
-        yield app
+    try:
+        with TestClient(app, client=LOOPBACK):
+            _seed(app, tmp / "media")
+            yield app
+    finally:
+        if pg_url is not None:
+            drop_postgres_database(pg_url)
 
 
 def _seed(app: FastAPI, media_dir: Path) -> None:
@@ -177,8 +189,11 @@ FUZZ_SETTINGS = settings(
 )
 
 
+# One database per pass keeps the run short: the admin pass reaches every operation on
+# PostgreSQL (strict about types and NUL), the anonymous one runs on the embedded SQLite.
 @schema.parametrize()
 @FUZZ_SETTINGS
+@pytest.mark.parametrize("fuzz_app", ["postgresql"], indirect=True)
 def test_admin_gets_documented_answers(
     case: Any, admin_client: ASGIClient, answered: list[int]
 ) -> None:
@@ -188,6 +203,7 @@ def test_admin_gets_documented_answers(
 
 @schema.parametrize()
 @FUZZ_SETTINGS
+@pytest.mark.parametrize("fuzz_app", ["sqlite"], indirect=True)
 def test_anonymous_callers_get_documented_answers(case: Any, anonymous_client: ASGIClient) -> None:
     case.call_and_validate(base_url=BASE_URL, session=anonymous_client, checks=CHECKS)
 

@@ -11,6 +11,7 @@ from cratedig.creators.schemas import CreatorOut
 from cratedig.deps import SessionDep, StorageDep
 from cratedig.errors import ApiError, error_responses
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleSort
+from cratedig.samples.schemas import NO_NUL
 from cratedig.samples.service import avatar_version, media_url, sample_out
 
 router = APIRouter(prefix="/api/v1/creators", tags=["creators"])
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/api/v1/creators", tags=["creators"])
 
 @router.get("/{username}", response_model=CreatorOut, responses=error_responses(404, 422, 503))
 def get_creator(
-    username: Annotated[str, Path(max_length=128)],
+    username: Annotated[str, Path(max_length=128, pattern=NO_NUL)],
     session: SessionDep,
     storage: StorageDep,
     sort: SampleSort = SampleSort.NEWEST,

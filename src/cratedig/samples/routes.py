@@ -19,11 +19,13 @@ from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
+    NO_NUL,
     SampleOut,
     SamplePage,
     SampleProgress,
     SubmitRequest,
     TagCountOut,
+    Text,
 )
 from cratedig.sources.errors import SourceError
 from cratedig.storage import Storage
@@ -86,8 +88,8 @@ def list_samples(
     compatible: Annotated[
         bool, Query(description="with key and scale: also the relative key and ±1 fifth")
     ] = False,
-    tags: Annotated[list[str] | None, Query(description="repeat or comma-separate; any")] = None,
-    creator: Annotated[str | None, Query(max_length=128)] = None,
+    tags: Annotated[list[Text] | None, Query(description="repeat or comma-separate; any")] = None,
+    creator: Annotated[str | None, Query(max_length=128, pattern=NO_NUL)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: SampleSort = SampleSort.NEWEST,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cratedig.models import SampleSource, SampleStatus
+
+# PostgreSQL text cannot hold NUL: such input is a 422 at the edge, never a database error.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
 
 
 class SubmitRequest(BaseModel):
@@ -18,6 +23,7 @@ class SubmitRequest(BaseModel):
     url: str = Field(
         min_length=1,
         max_length=2048,
+        pattern=NO_NUL,
         examples=["https://www.tiktok.com/@someone/video/7301234567890123456"],
     )
 
