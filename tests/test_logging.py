@@ -5,11 +5,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +23,7 @@ from cratedig.api import create_app
 from cratedig.config import Settings
 from cratedig.logging import OUR_HANDLER, REDACTED, configure_logging
 from tests.api.conftest import LOOPBACK, api_settings
+from tests.db.conftest import create_postgres_database, drop_postgres_database
 from tests.fixtures.http_server import Route, loopback_server
 from tests.fixtures.media import make_clip
 
@@ -171,3 +178,88 @@ def test_requests_and_pipelines_log_json_with_request_ids_and_no_secret(tmp_path
     assert any(
         line["logger"].startswith(("dbos", "cratedig.")) for line in lines if line not in access
     )
+
+
+CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
+
+
+@pytest.fixture
+def production_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A production environment on a fresh PostgreSQL database, with every secret set."""
+    url = create_postgres_database("cratedig_logs")
+    env = dict(os.environ) | {
+        "CRATEDIG_ENV": "production",
+        "CRATEDIG_ADMIN_TOKEN": ADMIN_TOKEN,
+        "CRATEDIG_S3_SECRET_ACCESS_KEY": S3_SECRET,
+        "CRATEDIG_TIKTOK_PROXY": PROXY,
+        "CRATEDIG_TIKTOK_COOKIES_FILE": str(cookies_file(tmp_path)),
+        "CRATEDIG_DATABASE_URL": url.render_as_string(hide_password=False),
+        "CRATEDIG_DATA_DIR": str(tmp_path),
+        "CRATEDIG_STORAGE_URL": f"file://{tmp_path / 'media'}",
+        "CRATEDIG_EMBEDDED_WORKER": "false",
+    }
+    try:
+        yield env
+    finally:
+        drop_postgres_database(url)
+
+
+def test_serve_in_production_writes_json_lines(
+    production_env: dict[str, str], tmp_path: Path
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as err:
+        server = subprocess.Popen(
+            [*CRATEDIG, "serve", "--port", str(port)],
+            env=production_env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        ids = iter(f"probe-{n}" for n in range(10_000))
+        while True:
+            assert server.poll() is None, stderr.read_text()[-2000:]
+            assert time.monotonic() < deadline, stderr.read_text()[-3000:]
+            try:
+                probe = next(ids)
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/health",
+                    headers={"X-Request-ID": probe, "Authorization": f"Bearer {ADMIN_TOKEN}"},
+                    timeout=2,
+                )
+                if answer.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answer.headers["x-request-id"] == probe
+        server.send_signal(signal.SIGTERM)
+        # uvicorn shuts down, then re-raises the signal it caught: -SIGTERM is a clean stop.
+        assert server.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    text = stderr.read_text()
+    assert_no_secret(text + (server.stdout.read().decode() if server.stdout else ""))
+    lines = json_lines(text)  # uvicorn's, DBOS's and ours: every line is JSON
+    loggers = {line["logger"] for line in lines}
+    assert {"cratedig.access", "uvicorn.error"} <= loggers
+    health = [x for x in lines if x["logger"] == "cratedig.access" and x["request_id"] == probe]
+    assert [(x["path"], x["status"]) for x in health] == [("/health", 200)]
+    assert any("Application startup complete" in x["message"] for x in lines)
+
+
+def test_worker_refuses_weak_production_settings(
+    production_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = production_env | {"CRATEDIG_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    done = subprocess.run(
+        [*CRATEDIG, "worker"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "refusing to start" in done.stderr and "not SQLite" in done.stderr
+    assert_no_secret(done.stdout + done.stderr)

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlsplit
 
-from cratedig.config import Settings
+if TYPE_CHECKING:  # only the standard library at import time: see `handler_from_environment`
+    from cratedig.config import Settings
 
 # The id of the HTTP request being served (or None outside a request).
 request_id_var: ContextVar[str | None] = ContextVar("cratedig_request_id", default=None)
@@ -163,11 +164,30 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     return handler
 
 
-def handler_from_environment() -> logging.Handler:
-    """`make_handler` for the settings in the environment (uvicorn's worker processes)."""
-    from cratedig.config import load_settings
+class _HandlerFromEnvironment(logging.Handler):
+    """`make_handler` for the environment's settings, built at the first record."""
 
-    return make_handler(load_settings())
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Hand the record to the real handler (made on first use)."""
+        if self._inner is None:
+            from cratedig.config import load_settings
+
+            self._inner = make_handler(load_settings())
+        self._inner.handle(record)
+
+
+def handler_from_environment() -> logging.Handler:
+    """Our handler for uvicorn's worker processes, cheap to create.
+
+    uvicorn sets logging up in a new worker before that worker answers its supervisor's
+    health pings; importing the settings there (seconds on a busy machine) gets the worker
+    killed as unresponsive. The settings are read at the first record instead.
+    """
+    return _HandlerFromEnvironment()
 
 
 def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
