@@ -62,7 +62,7 @@ OPERATION_ID = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
 WAV_KEY = f"samples/{COMPLETED_ID}/audio.wav"
 # Seeded values given as path parameter examples, so handlers get past their 404. Only
 # DELETE gets the doomed sample and only retry resets the failed one: which operation runs
-# first (or on which xdist worker) changes no other operation's rows.
+# first (or on which xdist worker) changes no other operation's answers.
 KNOWN_PATH_VALUES: dict[str, list[str]] = {
     "sample_id": [str(COMPLETED_ID)],
     "username": [CREATOR_NAME],
