@@ -156,7 +156,9 @@ def test_requests_and_pipelines_log_json_with_request_ids_and_no_secret(tmp_path
         tiktok = c.post(
             "/api/v1/samples", json={"url": "https://www.tiktok.com/@a/video/7301234567890123456"}
         )
-        assert wait_for(c, tiktok.json()["id"], {"completed", "failed"})["status"] == "failed"
+        failed = wait_for(c, tiktok.json()["id"], {"completed", "failed"})
+        assert failed["status"] == "failed" and failed["error_code"] == "network"
+        assert_no_secret(json.dumps(failed))  # the public error message names no secret either
         assert c.get("/api/v1/pipeline", headers=admin).status_code == 200
         wrong = {"Authorization": f"Bearer {ADMIN_TOKEN[:-1]}", "Cookie": f"s={COOKIE_VALUE}"}
         assert c.get("/api/v1/pipeline", headers=wrong).status_code == 403

@@ -114,4 +114,5 @@ def _is_submit(scope: Scope) -> bool:
     if scope["type"] != "http" or scope.get("method") != "POST":
         return False
     path: str = scope.get("path", "")
+    path = path.removeprefix(scope.get("root_path", "") or "")  # served under a prefix
     return path.rstrip("/") == SUBMIT_PATH
