@@ -106,6 +106,8 @@ class Settings(BaseSettings):
             problems.append("CRATEDIG_ADMIN_TOKEN must be set (24+ characters)")
         if self.database_url.startswith("sqlite"):
             problems.append("CRATEDIG_DATABASE_URL must be PostgreSQL, not SQLite")
+        elif self.system_database_url.startswith("sqlite"):
+            problems.append("CRATEDIG_DBOS_SYSTEM_DATABASE_URL must be PostgreSQL, not SQLite")
         return problems
 
     @field_validator("tiktok_proxy")

@@ -164,3 +164,10 @@ def test_production_mode_refuses_weak_settings(tmp_path: Path) -> None:
     sqlite = base.model_copy(update={"admin_token": TOKEN, "database_url": "sqlite:///x.db"})
     with pytest.raises(RuntimeError, match="not SQLite"):
         create_app(sqlite)
+    queue_on_sqlite = base.model_copy(
+        update={"admin_token": TOKEN, "dbos_system_database_url": "sqlite:///dbos.db"}
+    )
+    with pytest.raises(RuntimeError, match="DBOS_SYSTEM_DATABASE_URL"):
+        create_app(queue_on_sqlite)
+    fine = base.model_copy(update={"admin_token": TOKEN, "dbos_system_database_url": ""})
+    assert fine.production_problems() == []
