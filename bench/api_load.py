@@ -121,7 +121,7 @@ def serve(url: URL, processes: int, port: int, root: Path) -> subprocess.Popen[b
         process = subprocess.Popen(
             [*command, "--log-level", "warning"], env=env, stdout=log, stderr=log
         )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a busy 2-core machine takes a minute to start two
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
@@ -180,9 +180,10 @@ def main(argv: list[str] | None = None) -> int:
                 base = f"http://127.0.0.1:{port}"
                 if not plan_file.exists():
                     plan_file.write_text(json.dumps(request_plan(url, base)))
+                load = os.getloadavg()[0]
                 results[processes] = drive(
                     base, plan_file, args.connections, args.warmup, args.duration
-                )
+                ) | {"load": load}
             finally:
                 server.terminate()
                 server.wait(timeout=60)
@@ -204,6 +205,7 @@ def _print(results: dict[int, Result], args: argparse.Namespace) -> None:
                 f"{result['p99']:.1f}",
                 str(result["errors"]),
                 f"{result['rps'] / first['rps']:.2f}x",
+                f"{result['load']:.1f}",
             ]
         )
     cores = os.cpu_count()
@@ -212,7 +214,17 @@ def _print(results: dict[int, Result], args: argparse.Namespace) -> None:
         f"connections from a separate client process, {args.duration:.0f} s after "
         f"{args.warmup:.0f} s warm-up; {cores} cores shared by the API, PostgreSQL and the "
         "load client (ms)",
-        ["API processes", "requests", "rps", "p50", "p95", "p99", "errors", "rps vs 1"],
+        [
+            "API processes",
+            "requests",
+            "rps",
+            "p50",
+            "p95",
+            "p99",
+            "errors",
+            "rps vs 1",
+            "load avg before",
+        ],
         rows,
     )
     kinds = sorted({kind for result in results.values() for kind in result["kinds"]})

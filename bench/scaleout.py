@@ -119,11 +119,13 @@ def main(argv: list[str] | None = None) -> int:
                 first_wall = None
                 for workers in counts:
                     print(f"{storage_name}: {workers} worker(s) …", flush=True)
+                    load = os.getloadavg()[0]
                     wall, found = run_batch(
                         root, media.base, args.samples, workers, args.concurrency, s3
                     )
                     first_wall = first_wall or wall
-                    rows.append(_row(storage_name, workers, wall, first_wall, found, args.samples))
+                    row = _row(storage_name, workers, wall, first_wall, found, args.samples)
+                    rows.append([*row, f"{load:.1f}"])
     print_table(
         f"Pipeline scale-out: {args.samples} samples ({args.clip_seconds:.0f} s video clips from "
         f"a loopback server), PostgreSQL, {args.concurrency} pipeline(s) per worker process, "
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             "objects/sample",
             "staging left",
             "samples per worker",
+            "load avg before",
         ],
         rows,
     )
