@@ -211,6 +211,26 @@ def test_private_addresses_are_refused_without_a_request(
     assert hits == []
 
 
+def test_a_name_that_rebinds_to_loopback_is_refused_at_the_connection(
+    runtime: Runtime, processed_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])  # public for the hop check, loopback for the connection
+
+    def rebinding(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        if host != "rebind.example":
+            return real(host, port, *args, **kw)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with head_refusing_server(MEDIA) as (base, _seen):
+        url = f"http://rebind.example:{base.rsplit(':', 1)[1]}/cover.jpg"
+        sample = external(runtime, processed_clip, cover=url)
+        found = check_samples([sample.id], timeout=5)
+    assert found == {sample.id: [BrokenArtifact("cover", url, "refused: private address")]}
+
+
 def test_a_storage_key_that_is_not_a_key_is_broken(runtime: Runtime, processed_clip: Path) -> None:
     sample = publish_clip(runtime, processed_clip, skip=("thumbnail",), thumbnail_key="../x.jpg")
     found = check_samples([sample.id])

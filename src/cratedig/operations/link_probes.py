@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from cratedig.operations.artifacts import is_external
+from cratedig.sources.direct import check_peer
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.urls import check_public_address
 from cratedig.storage import InvalidKey, ObjectNotFound, Storage
@@ -145,6 +146,7 @@ class Prober:
             method = "GET" if ranged else "HEAD"
             headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if ranged else {}
             with self._client.stream(method, current, headers=headers) as response:
+                self._refuse_private_peer(current, response)
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
                     continue
@@ -156,6 +158,13 @@ class Prober:
                             break
                 return response, received
         raise Broken(f"more than {MAX_REDIRECTS} redirects")
+
+    def _refuse_private_peer(self, url: str, response: httpx.Response) -> None:
+        """The address really connected to must be public too (DNS rebinding)."""
+        try:
+            check_peer(url, response, self._allowed)
+        except SourceError as exc:
+            raise Broken("refused: private address") from exc
 
     def _refuse_private(self, url: str) -> None:
         """Every hop: refuse hosts on private addresses unless allowed (SSRF)."""

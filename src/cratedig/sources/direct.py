@@ -68,7 +68,7 @@ def fetch_direct(
             _check_hop(current, allowed_hosts)
             try:
                 with client.stream("GET", current) as response:
-                    _check_peer(current, response, allowed_hosts)
+                    check_peer(current, response, allowed_hosts)
                     if response.is_redirect and "location" in response.headers:
                         current = urljoin(current, response.headers["location"])
                         continue
@@ -93,7 +93,8 @@ def _check_hop(url: str, allowed_hosts: frozenset[str]) -> None:
     check_public_address(host, allowed_hosts)
 
 
-def _check_peer(url: str, response: httpx.Response, allowed_hosts: frozenset[str]) -> None:
+def check_peer(url: str, response: httpx.Response, allowed_hosts: frozenset[str]) -> None:
+    """Refuse a response whose connected peer is private (DNS rebinding after the hop check)."""
     stream = response.extensions.get("network_stream")
     peer = stream.get_extra_info("server_addr") if stream is not None else None
     address = str(peer[0]) if isinstance(peer, tuple) and peer else None
