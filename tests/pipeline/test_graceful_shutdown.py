@@ -57,7 +57,10 @@ def test_sigterm_lets_the_running_step_finish_and_the_restart_goes_on_from_there
     sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
     enqueue_sample(sample_id, 0)
     patient = env | {"CRATEDIG_SHUTDOWN_GRACE_SECONDS": "120"}
-    assert run_until_signalled(patient, "worker-t", log, "process_audio", "SIGTERM") == 0
+    assert (
+        run_until_signalled(patient, "worker-t", log, "process_audio", "SIGTERM", (sample_id, 0))
+        == 0
+    )
     assert "running steps finished and recorded" in log.read_text()
     # The step finished and DBOS recorded it; the next one never began; nothing published.
     assert step_attempts(runtime, sample_id, 0) == dict.fromkeys(
@@ -90,7 +93,9 @@ def test_sigterm_without_grace_time_leaves_the_running_step_to_run_again(
     sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
     enqueue_sample(sample_id, 0)
     hasty = env | {"CRATEDIG_SHUTDOWN_GRACE_SECONDS": "0"}
-    assert run_until_signalled(hasty, "worker-t", log, "process_audio", "SIGTERM") == 0
+    assert (
+        run_until_signalled(hasty, "worker-t", log, "process_audio", "SIGTERM", (sample_id, 0)) == 0
+    )
     assert "unfinished steps will run again" in log.read_text()
     assert "process_audio" not in _recorded_steps(sample_id)
     down = load_sample(runtime, sample_id)

@@ -5,6 +5,7 @@ sample's step records and storage are exactly what a clean run leaves."""
 from __future__ import annotations
 
 import posixpath
+import signal
 import subprocess
 import time
 import uuid
@@ -35,18 +36,41 @@ def worker_side(api_side: tuple[Runtime, dict[str, str]], tmp_path: Path) -> Wor
     return runtime, env | {"CRATEDIG_WORKER_CONCURRENCY": "1", "TMPDIR": str(temp)}, temp
 
 
+def describe_workflow(sample_id: uuid.UUID, generation: int) -> str:
+    """Who ran a generation's workflow and how it ended (for failure messages)."""
+    status = DBOS.get_workflow_status(workflow_id(sample_id, generation))
+    if status is None:
+        return "no workflow"
+    return f"workflow {status.status} on {status.executor_id}: {status.error}"
+
+
 def run_until_signalled(
-    env: dict[str, str], worker_id: str, log: Path, point: str, signal_name: str = "SIGKILL"
+    env: dict[str, str],
+    worker_id: str,
+    log: Path,
+    point: str,
+    signal_name: str = "SIGKILL",
+    sample: tuple[uuid.UUID, int] | None = None,
 ) -> int:
     """Start a worker that signals itself at `point`; wait for it to exit; its return code."""
-    extra = {"CRATEDIG_FAULT_KILL_AT_STEP": point, "CRATEDIG_FAULT_SIGNAL": signal_name}
+    extra = {
+        "CRATEDIG_FAULT_KILL_AT_STEP": point,
+        "CRATEDIG_FAULT_SIGNAL": signal_name,
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT on a timeout dumps every thread's stack to the log
+    }
     process = start_worker(env | extra, worker_id, log)
     try:
-        return process.wait(timeout=120)
+        return process.wait(timeout=240)  # worker start-up alone takes ~10 s on a busy machine
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        raise AssertionError(f"the worker never reached {point}:\n{log.read_text()}") from None
+        process.send_signal(signal.SIGABRT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        about = describe_workflow(*sample) if sample else ""
+        message = f"the worker never reached {point} ({about}):\n{log.read_text()}"
+        raise AssertionError(message) from None
 
 
 def load_sample(runtime: Runtime, sample_id: uuid.UUID) -> Sample:
