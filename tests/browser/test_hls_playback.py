@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from cratedig.media.process import process_file
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, serve_directory
+from tests.browser.server import serve_directory
 from tests.fixtures.media import make_clip
 
 HLS_JS = Path(__file__).parents[2] / "web" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
@@ -28,17 +27,6 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>hls</title>
   hls.loadSource("hls/playlist.m3u8");
   hls.attachMedia(player);
 </script>"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; fail loudly when it is missing."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs it")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_hls_js_plays_the_stream_from_start_to_end(tmp_path: Path, browser: Browser) -> None:

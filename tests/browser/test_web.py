@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cratedig.web.bundle import load_bundle
-from tests.browser.server import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.webapp import MISSING, SEEDS, WebApp, running_webapp
 from tests.fixtures.http_server import Route as MediaRoute
 from tests.fixtures.media import make_clip
@@ -45,17 +44,6 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     """The API on a loopback port, its library seeded by really processing clips."""
     with running_webapp(tmp_path_factory.mktemp("web")) as app:
         yield app
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; fail loudly when it is missing."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs it")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
