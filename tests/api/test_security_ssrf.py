@@ -17,7 +17,8 @@ from cratedig.pipeline.images import fetch_optional_jpeg
 from cratedig.sources.direct import DirectFetchLimits, fetch_direct
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.tiktok import download_image
-from cratedig.sources.tiktok_http import TikTokClient, TikTokOptions
+from cratedig.sources.tiktok_http import TikTokClient, TikTokOptions, TransferLimits
+from cratedig.sources.tiktok_ytdlp import RefusedRequestError, checked_youtube_dl
 from cratedig.sources.urls import check_public_address
 from tests.api.conftest import Api
 from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
@@ -97,6 +98,52 @@ class TestRedirectHops:
         server.routes["/t/abcd"] = Route(302, headers={"Location": "http://10.0.0.1/@a/video/1"})
         with TikTokClient(options) as client:
             refused(client.redirect_target, f"{server.base}/t/abcd", lambda _u: False)
+
+
+def ytdlp_open(url: str, options: TikTokOptions, limits: TransferLimits | None = None) -> bytes:
+    """GET `url` the way yt-dlp fetches a TikTok page or its media, and read the body."""
+    limits = limits or TransferLimits(1 << 20, 10.0)
+    with checked_youtube_dl({"quiet": True}, options, limits) as ydl:
+        try:
+            with ydl.urlopen(url) as response:
+                return bytes(response.read())
+        except RefusedRequestError as exc:
+            raise exc.reason from None
+
+
+class TestYtDlpRequests:
+    """yt-dlp fetches a post's page and media itself: through our checks, hop by hop."""
+
+    OPTIONS = TikTokOptions(allowed_hosts=ONLY_LOOPBACK_IP, timeout_seconds=5)
+
+    def test_every_redirect_hop_is_checked(self, server: LoopbackServer) -> None:
+        server.routes["/page"] = Route(body=b"<html>post</html>")
+        server.routes["/hop"] = Route(302, headers={"Location": "/page"})
+        assert ytdlp_open(f"{server.base}/hop", self.OPTIONS) == b"<html>post</html>"
+        for n, target in enumerate(private_targets(port_of(server))):
+            server.routes[f"/media{n}"] = Route(302, headers={"Location": target})
+            refused(ytdlp_open, f"{server.base}/media{n}", self.OPTIONS)
+        assert server.hits.get(SECRET_PATH) is None
+
+    def test_a_listed_name_is_checked_at_its_address(self, server: LoopbackServer) -> None:
+        options = TikTokOptions(allowed_hosts=frozenset({"127.0.0.1", "localhost"}))
+        refused(ytdlp_open, f"http://localhost:{port_of(server)}{SECRET_PATH}", options)
+        assert server.hits.get(SECRET_PATH) is None
+
+    def test_hosts_off_tiktok_are_refused_before_connecting(self) -> None:
+        options = TikTokOptions(timeout_seconds=5)
+        for url in ("http://127.0.0.1:9/x", "https://evil.example.org/x", "http://10.0.0.1/x"):
+            refused(ytdlp_open, url, options)
+
+    def test_the_body_is_bounded_whatever_the_headers_say(self) -> None:
+        limits = TransferLimits(max_bytes=100_000, max_seconds=10)
+        with raw_server(_Endless) as base, pytest.raises(SourceError) as big:
+            ytdlp_open(f"{base}/big.mp4", self.OPTIONS, limits)
+        assert big.value.code is SourceErrorCode.TOO_LARGE
+        slow = TransferLimits(max_bytes=1 << 20, max_seconds=0.3)
+        with raw_server(_Dripping) as base, pytest.raises(SourceError) as drip:
+            ytdlp_open(f"{base}/slow.mp4", self.OPTIONS, slow)
+        assert drip.value.code is SourceErrorCode.NETWORK and "took over" in str(drip.value)
 
 
 class _Rebinding:

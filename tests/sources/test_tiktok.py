@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.fixtures.tiktok_site import (
     IMAGE_CDN,
     MUSIC_CDN,
     VIDEO_CDN,
+    VIDEO_CDN_US,
     FakeCreator,
     FakePost,
     TikTokWorld,
@@ -240,3 +242,40 @@ def test_media_on_foreign_hosts_is_never_fetched(
         )
     assert failure.value.code is SourceErrorCode.UNSUPPORTED_MEDIA
     assert not fake_tiktok.proxy.requests_to(host)
+
+
+OFF_TIKTOK = ["http://169.254.169.254/latest/meta-data/", "https://evil.example.org/x.mp4"]
+
+
+@pytest.mark.parametrize("target", OFF_TIKTOK)
+def test_a_page_redirect_off_tiktok_is_never_followed(
+    fake_tiktok: TikTokWorld, tmp_path: Path, target: str
+) -> None:
+    with pytest.raises(SourceError) as failure:
+        _fetch(fake_tiktok, FakePost(VIDEO_ID, page_redirect=target), tmp_path)
+    assert failure.value.code is SourceErrorCode.HOST_NOT_ALLOWED
+    assert not failure.value.retryable
+    assert not fake_tiktok.proxy.requests_to(urlsplit(target).hostname or "")
+
+
+@pytest.mark.parametrize("target", OFF_TIKTOK)
+def test_a_media_redirect_off_tiktok_is_never_followed(
+    fake_tiktok: TikTokWorld, tmp_path: Path, target: str
+) -> None:
+    with pytest.raises(SourceError) as failure:
+        _fetch(fake_tiktok, FakePost(VIDEO_ID, media_redirect=target), tmp_path)
+    assert failure.value.code is SourceErrorCode.HOST_NOT_ALLOWED
+    assert not fake_tiktok.proxy.requests_to(urlsplit(target).hostname or "")
+    assert fake_tiktok.proxy.requests_to(VIDEO_CDN)  # the redirect came from TikTok's CDN
+    assert not list(tmp_path.glob("source.*"))
+
+
+def test_a_media_redirect_within_tiktok_is_followed(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    moved = f"https://{VIDEO_CDN_US}/video/{VIDEO_ID}/h264/1"
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, media_redirect=moved), tmp_path)
+    assert media is not None and media.stat().st_size > 0
+    assert [r.path for r in fake_tiktok.proxy.requests_to(VIDEO_CDN_US)] == [
+        f"/video/{VIDEO_ID}/h264/1"
+    ]

@@ -7,19 +7,21 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yt_dlp
 from yt_dlp.extractor.tiktok import TikTokIE
 from yt_dlp.networking.exceptions import HTTPError, TransportError
-from yt_dlp.utils import DownloadError, ExtractorError
+from yt_dlp.utils import DownloadError, ExtractorError, determine_protocol
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.tiktok_http import (
     TikTokClient,
     TikTokOptions,
+    TransferLimits,
     check_tiktok_url,
     status_error,
 )
@@ -29,6 +31,7 @@ from cratedig.sources.tiktok_page import (
     status_reason,
     user_detail,
 )
+from cratedig.sources.tiktok_ytdlp import RefusedRequestError, checked_youtube_dl
 from cratedig.sources.urls import SourceKind, SourceRef, parse_source_url
 
 # Without watermark, h264 first (plays everywhere), then any other codec except bytevc2
@@ -40,6 +43,7 @@ VIDEO_FORMAT = (
     "/bestaudio"
 )
 MAX_MEDIA_BYTES = 500 * 1024 * 1024
+MAX_MEDIA_SECONDS = 600.0  # one whole response: a slow drip must not hold a worker
 log = logging.getLogger(__name__)
 _HTTP_STATUS = re.compile(r"HTTP Error (\d{3})")
 
@@ -153,19 +157,15 @@ def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
 
 
 def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: bool) -> TikTokPost:
-    for leftover in workdir.glob("source.*"):
-        leftover.unlink()
-    page = video_page_url(url)
-    check_tiktok_url(page, options)  # yt-dlp connects by itself: check the address first
+    _remove_source_files(workdir)
     options.pace()
-    with yt_dlp.YoutubeDL(_params(workdir, options)) as ydl:
+    limits = TransferLimits(MAX_MEDIA_BYTES, MAX_MEDIA_SECONDS)
+    with checked_youtube_dl(_params(workdir, options), options, limits) as ydl:
         ydl.add_info_extractor(_PageReadingTikTokIE())
-        try:
+        with _reasons(page=True):
             raw = ydl.extract_info(
                 video_page_url(url), download=False, process=False, ie_key="TikTok"
             )
-        except DownloadError as exc:
-            raise _download_error(exc, page=True) from exc
         if not isinstance(raw, dict):
             raise SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: nothing found at {url}")
         item = raw.pop("cratedig_item", None) or {}
@@ -177,9 +177,11 @@ def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: 
         if not download:
             return TikTokPost(raw, item, None)
         try:
-            info = ydl.process_ie_result(raw, download=True)
-        except DownloadError as exc:
-            raise _download_error(exc, page=False) from exc
+            with _reasons(page=False):
+                info = ydl.process_ie_result(raw, download=True)
+        except BaseException:
+            _remove_source_files(workdir)  # a cut download leaves no partial file behind
+            raise
     files = sorted(workdir.glob("source.*"))
     if not files:
         size = info.get("filesize") or info.get("filesize_approx") or 0
@@ -189,6 +191,22 @@ def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: 
             )
         raise SourceError(SourceErrorCode.NOT_FOUND, f"TikTok: no media file for {url}")
     return TikTokPost(info, item, files[0])
+
+
+def _remove_source_files(workdir: Path) -> None:
+    for leftover in workdir.glob("source.*"):
+        leftover.unlink()
+
+
+@contextmanager
+def _reasons(*, page: bool) -> Iterator[None]:
+    """yt-dlp's errors (and our refused requests inside them) as our reasons."""
+    try:
+        yield
+    except DownloadError as exc:
+        raise _download_error(exc, page=page) from exc
+    except RefusedRequestError as exc:
+        raise exc.reason from None
 
 
 def _params(workdir: Path, options: TikTokOptions) -> dict[str, Any]:
@@ -240,10 +258,13 @@ class _YtDlpLog:
 
 
 def _safe_formats(formats: list[dict[str, Any]], options: TikTokOptions) -> list[dict[str, Any]]:
-    """Only media on TikTok's own hosts (the page names them; we still check), never bytevc2."""
+    """Only plain HTTP(S) media on TikTok's own hosts (the page names them; we still check),
+    never bytevc2: a stream protocol would hand the URL to a downloader outside our checks."""
     safe = []
     for fmt in formats:
         if "bytevc2" in str(fmt.get("vcodec") or "") or not fmt.get("url"):
+            continue
+        if (fmt.get("protocol") or determine_protocol(fmt)) not in ("http", "https"):
             continue
         try:
             check_tiktok_url(str(fmt["url"]), options)
@@ -269,10 +290,12 @@ def _page_error(exc: ExtractorError, url: str) -> SourceError:
 def _download_error(exc: DownloadError, *, page: bool) -> SourceError:
     """Unwrap yt-dlp's DownloadError into our reason."""
     original = exc.exc_info[1] if exc.exc_info else None
+    if isinstance(original, ExtractorError) and original.cause is not None:
+        original = original.cause
+    if isinstance(original, RefusedRequestError):
+        return original.reason
     if isinstance(original, SourceError):
         return original
-    if isinstance(original, ExtractorError) and isinstance(original.cause, SourceError):
-        return original.cause
     message = _one_line(str(exc))
     if isinstance(original, HTTPError):
         return status_error(original.status, original.response.url, page=page)

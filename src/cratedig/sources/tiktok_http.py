@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import http.cookiejar
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from curl_cffi import requests as curl_requests
@@ -58,6 +58,14 @@ class TikTokOptions:
     allowed_hosts: frozenset[str] = frozenset()
     # Called before each request for a TikTok web page, so all workers share one pace.
     pace: Callable[[], None] = field(default=no_pacing, compare=False)
+
+
+@dataclass(frozen=True)
+class TransferLimits:
+    """Bounds on one response body, whatever its headers claim."""
+
+    max_bytes: int
+    max_seconds: float
 
 
 @dataclass(frozen=True)
@@ -165,17 +173,13 @@ class TikTokClient:
         raise SourceError(SourceErrorCode.NOT_FOUND, f"the short link {url} leads to no post")
 
     def _request(self, method: Literal["GET", "HEAD"], url: str, max_bytes: int) -> Fetched:
-        check_tiktok_url(url, self.options)
         try:
-            response = self._session.request(method, url, stream=True)
+            response = open_checked(self._session.request, method, url, self.options)
         except curl_requests.RequestsError as exc:
             raise SourceError(
                 SourceErrorCode.NETWORK, f"network error talking to {_host(url)}: {_short(exc)}"
             ) from exc
         try:
-            if self.options.proxy is None:  # through a proxy, the peer is the proxy
-                peer = getattr(response, "primary_ip", "") or None
-                check_connected_address(_host(url).lower(), peer, self.options.allowed_hosts)
             body = _read_bounded(response, max_bytes, url) if method != "HEAD" else b""
             headers = {name.lower(): value for name, value in response.headers.items() if value}
             return Fetched(str(response.url or url), response.status_code, headers, body)
@@ -187,23 +191,49 @@ class TikTokClient:
             response.close()  # type: ignore[no-untyped-call]
 
 
+def open_checked(
+    send: Callable[..., curl_requests.Response],
+    method: str,
+    url: str,
+    options: TikTokOptions,
+    **kwargs: Any,
+) -> curl_requests.Response:
+    """One request through `send` (a session's request), no redirect followed: the URL is
+    checked before connecting, the connected peer after; the body is left unread."""
+    check_tiktok_url(url, options)
+    response = send(method, url, allow_redirects=False, stream=True, **kwargs)
+    try:
+        if options.proxy is None:  # through a proxy, the peer is the proxy
+            peer = getattr(response, "primary_ip", "") or None
+            check_connected_address(_host(url).lower(), peer, options.allowed_hosts)
+    except BaseException:
+        response.close()  # type: ignore[no-untyped-call]
+        raise
+    return response
+
+
 def _read_bounded(response: curl_requests.Response, max_bytes: int, url: str) -> bytes:
     if response.status_code >= 300:
         return b""  # error and redirect bodies are not worth reading
-    chunks, size = [], 0
-    deadline = time.monotonic() + TRANSFER_SECONDS
-    for chunk in response.iter_content():  # type: ignore[no-untyped-call]
+    limits = TransferLimits(max_bytes, TRANSFER_SECONDS)
+    return b"".join(bounded_chunks(response.iter_content(), limits, url))  # type: ignore[no-untyped-call]
+
+
+def bounded_chunks(chunks: Iterator[bytes], limits: TransferLimits, url: str) -> Iterator[bytes]:
+    """Pass `chunks` on, stopping with a reason past the size or the time limit."""
+    size = 0
+    deadline = time.monotonic() + limits.max_seconds
+    for chunk in chunks:
         size += len(chunk)
-        if size > max_bytes:
+        if size > limits.max_bytes:
             raise SourceError(
-                SourceErrorCode.TOO_LARGE, f"{url[:200]} is larger than {max_bytes} bytes"
+                SourceErrorCode.TOO_LARGE, f"{url[:200]} is larger than {limits.max_bytes} bytes"
             )
         if time.monotonic() > deadline:
             raise SourceError(
-                SourceErrorCode.NETWORK, f"{url[:200]} took over {TRANSFER_SECONDS:.0f} s"
+                SourceErrorCode.NETWORK, f"{url[:200]} took over {limits.max_seconds:.0f} s"
             )
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
 
 
 def _load_cookies(path: str | None) -> http.cookiejar.CookieJar | None:
