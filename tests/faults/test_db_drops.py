@@ -121,7 +121,9 @@ def test_without_retries_a_dropped_connection_fails_the_sample_clearly(
 ) -> None:
     paths = add_sources(sources, clips, 3)
     with running_pipeline("postgresql", tmp_path, fetch_attempts=1) as runtime:
-        terminator = Terminator(str(runtime.engine.url.database), every=0.1, rounds=40)
+        # Dropped every 0.1 s until every sample has ended (at most a minute): a step that
+        # meets a dropped connection must fail its sample, and some step always meets one.
+        terminator = Terminator(str(runtime.engine.url.database), every=0.1, rounds=600)
         results = run_while_terminating(runtime, sources, paths, terminator)
         failed = [sample_id for sample_id, result in results.items() if result == "failed"]
         assert failed, "no sample met a dropped connection"
