@@ -18,7 +18,7 @@ from cratedig.media.workdir import TEMP_PREFIX
 from cratedig.models import ARTIFACTS, Sample, SampleStatus
 from cratedig.pipeline.queue import workflow_id
 from cratedig.pipeline.tracking import STEPS
-from cratedig.runtime import Runtime
+from cratedig.runtime import Runtime, current_runtime
 from cratedig.samples.repository import SampleRepository
 from tests.pipeline.test_workers import api_side, start_worker, stop_worker
 
@@ -39,9 +39,11 @@ def worker_side(api_side: tuple[Runtime, dict[str, str]], tmp_path: Path) -> Wor
 def describe_workflow(sample_id: uuid.UUID, generation: int) -> str:
     """Who ran a generation's workflow and how it ended (for failure messages)."""
     status = DBOS.get_workflow_status(workflow_id(sample_id, generation))
+    row = load_sample(current_runtime(), sample_id)
+    about_row = f"sample {row.status} at {row.step}: {row.error_code} {row.error_message}"
     if status is None:
-        return "no workflow"
-    return f"workflow {status.status} on {status.executor_id}: {status.error}"
+        return f"no workflow; {about_row}"
+    return f"workflow {status.status} on {status.executor_id}: {status.error}; {about_row}"
 
 
 def run_until_signalled(

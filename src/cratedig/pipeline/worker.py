@@ -40,11 +40,13 @@ def run_worker(settings: Settings | None = None, stop: threading.Event | None = 
     CRATEDIG_SHUTDOWN_GRACE_SECONDS) and begin no new one before shutting down."""
     settings = settings or load_settings()
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # Before DBOS starts dequeueing: a SIGTERM that comes while the worker is still
+        # starting (or from a step already running) must drain it, not kill it outright.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
     start_processing(settings, worker=True)
     try:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: stop.set())
         print(f"cratedig worker {settings.worker_id or '(unnamed)'} running", flush=True)
         stop.wait()
         grace = settings.shutdown_grace_seconds
