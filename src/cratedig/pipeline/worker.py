@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
+import socket
 import sys
 import threading
 from typing import NoReturn
@@ -40,23 +43,59 @@ def run_worker(settings: Settings | None = None, stop: threading.Event | None = 
     CRATEDIG_SHUTDOWN_GRACE_SECONDS) and begin no new one before shutting down."""
     settings = settings or load_settings()
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        # Before DBOS starts dequeueing: a SIGTERM that comes while the worker is still
-        # starting (or from a step already running) must drain it, not kill it outright.
+    # Before DBOS starts dequeueing: a SIGTERM while the worker is still starting (or one a
+    # running step sends) must drain it, not kill it outright.
+    signals = StopSignals(stop) if threading.current_thread() is threading.main_thread() else None
+    try:
+        start_processing(settings, worker=True)
+        try:
+            print(f"cratedig worker {settings.worker_id or '(unnamed)'} running", flush=True)
+            if signals is not None:
+                signals.wait()
+            else:
+                stop.wait()
+            grace = settings.shutdown_grace_seconds
+            print(f"cratedig worker stopping: running steps have {grace:g} s to finish", flush=True)
+            if drain(grace):
+                print("cratedig worker stopping: running steps finished and recorded", flush=True)
+            else:
+                print("cratedig worker stopping: unfinished steps will run again", flush=True)
+        finally:
+            stop_processing(grace_seconds=0)  # what is left waits at a recorded step
+    finally:
+        if signals is not None:
+            signals.close()
+
+
+class StopSignals:
+    """SIGINT and SIGTERM set `stop`, and wake the main thread at once whichever thread the
+    kernel hands them to: Python runs signal handlers in the main thread only, so a main
+    thread asleep in a lock would otherwise never run one that arrived elsewhere."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-    start_processing(settings, worker=True)
-    try:
-        print(f"cratedig worker {settings.worker_id or '(unnamed)'} running", flush=True)
-        stop.wait()
-        grace = settings.shutdown_grace_seconds
-        print(f"cratedig worker stopping: running steps have {grace:g} s to finish", flush=True)
-        if drain(grace):
-            print("cratedig worker stopping: running steps finished and recorded", flush=True)
-        else:
-            print("cratedig worker stopping: unfinished steps will run again", flush=True)
-    finally:
-        stop_processing(grace_seconds=0)  # what is left waits at a recorded step
+
+    def wait(self) -> None:
+        """Sleep until a signal (or another thread) sets `stop`."""
+        while not self._stop.is_set():
+            # The handler's C part writes to the wakeup socket from any thread; once select
+            # returns, the main thread runs the Python handler before the next check.
+            readable, _, _ = select.select([self._reader], [], [], 1.0)
+            if readable:
+                with contextlib.suppress(BlockingIOError):
+                    self._reader.recv(512)
+
+    def close(self) -> None:
+        """Give the wakeup fd back."""
+        signal.set_wakeup_fd(self._previous)
+        self._reader.close()
+        self._writer.close()
 
 
 def exit_process(code: int) -> NoReturn:
