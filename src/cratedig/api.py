@@ -27,7 +27,11 @@ from cratedig.http.request_context import RequestContext
 from cratedig.logging import Redactor, secrets_of
 from cratedig.media_routes import router as media_router
 from cratedig.operations.routes import router as operations_router
-from cratedig.pipeline.worker import start_processing, stop_processing
+from cratedig.pipeline.worker import (
+    embedded_worker_settings,
+    start_processing,
+    stop_processing,
+)
 from cratedig.runtime import Runtime
 from cratedig.samples.routes import router as samples_router
 from cratedig.web import web_router
@@ -46,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise RuntimeError("refusing to start in production mode: " + "; ".join(problems))
 
     def start() -> Runtime:
-        return start_processing(settings, worker=settings.embedded_worker)
+        return start_processing(embedded_worker_settings(settings), worker=settings.embedded_worker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

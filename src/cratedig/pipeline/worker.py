@@ -30,6 +30,14 @@ def start_processing(settings: Settings, *, worker: bool) -> Runtime:
     return runtime
 
 
+def embedded_worker_settings(settings: Settings) -> Settings:
+    """`settings` for an API process: its embedded worker gets a stable default id (the
+    host's name), so that after a crash or restart DBOS resumes the pipelines it left."""
+    if settings.worker_id or not settings.embedded_worker:
+        return settings
+    return settings.model_copy(update={"worker_id": f"{socket.gethostname()}-serve"})
+
+
 def stop_processing(grace_seconds: int = 10) -> None:
     """Stop DBOS (letting running workflows finish for up to `grace_seconds`), then the runtime."""
     try:

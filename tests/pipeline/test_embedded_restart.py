@@ -1,0 +1,90 @@
+"""The default set-up (`cratedig serve`: SQLite, local storage, the embedded worker) killed in
+the middle of a pipeline: started again as it was, it resumes the sample and completes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.fixtures.http_server import LoopbackServer
+
+CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`cratedig serve` on `port` until the block ends (or it dies); its output in `log`."""
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [*CRATEDIG, "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no /health answer:\n{log.read_text()}"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield server
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _status(port: int, sample_id: str) -> dict[str, object]:
+    response = httpx.get(f"http://127.0.0.1:{port}/api/v1/samples/{sample_id}/status", timeout=5)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_a_killed_serve_resumes_its_pipeline_when_started_again(
+    media_server: LoopbackServer, tmp_path: Path
+) -> None:
+    env = dict(os.environ) | {
+        "CRATEDIG_DATA_DIR": str(tmp_path),
+        "CRATEDIG_ALLOWED_SOURCE_HOSTS": "127.0.0.1",
+    }
+    env.pop("CRATEDIG_WORKER_ID", None)
+    port, log = _free_port(), tmp_path / "serve.log"
+    crashing = env | {"CRATEDIG_FAULT_KILL_AT_STEP": "process_audio"}  # SIGKILL there
+    with serving(crashing, port, log) as server:
+        submitted = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/samples",
+            json={"url": f"{media_server.base}/clip.mp4"},
+            timeout=10,
+        )
+        assert submitted.status_code in (200, 201, 202), submitted.text
+        sample_id = submitted.json()["id"]
+        assert server.wait(timeout=120) == -signal.SIGKILL, log.read_text()
+
+    with serving(env, port, log):
+        deadline = time.monotonic() + 120
+        while (status := _status(port, sample_id))["status"] != "completed":
+            assert status["status"] == "processing", status
+            assert time.monotonic() < deadline, f"still {status} after the restart"
+            time.sleep(0.3)
