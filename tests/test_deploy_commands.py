@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from sqlalchemy import inspect, text
 
 from cratedig.db import alembic_config, make_engine
 from tests.db.conftest import create_postgres_database, drop_postgres_database
+from tests.fixtures.http_server import free_port, wait_healthy
 
 CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
 
@@ -36,13 +35,6 @@ def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
     finally:
         drop_postgres_database(url)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _api_children(pid: int) -> list[int]:
@@ -86,7 +78,7 @@ def test_serve_with_two_workers_runs_two_api_processes_that_stop_on_sigterm(
 ) -> None:
     env = pg_env | {"CRATEDIG_EMBEDDED_WORKER": "false"}
     assert subprocess.run([*CRATEDIG, "migrate"], env=env, capture_output=True).returncode == 0
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*CRATEDIG, "serve", "--workers", "2", "--port", str(port), "--log-level", "warning"],
         env=env,
@@ -94,15 +86,7 @@ def test_serve_with_two_workers_runs_two_api_processes_that_stop_on_sigterm(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "the API did not answer /health"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(server, port, lambda: server.stdout.read().decode() if server.stdout else "")
         api_processes = _api_children(server.pid)
         assert len(api_processes) == 2
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
@@ -122,7 +106,7 @@ def test_serve_refuses_several_processes_that_would_each_run_pipelines(
 ) -> None:
     env = pg_env | {"CRATEDIG_EMBEDDED_WORKER": "true"}
     done = subprocess.run(
-        [*CRATEDIG, "serve", "--workers", "2", "--port", str(_free_port())],
+        [*CRATEDIG, "serve", "--workers", "2", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.fixtures.http_server import LoopbackServer
+from tests.fixtures.http_server import LoopbackServer, free_port, wait_healthy
+from tests.pipeline.test_workers import stop_worker
 
 CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -35,24 +28,10 @@ def serving(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Po
             [*CRATEDIG, "serve", "--port", str(port)], env=env, stdout=out, stderr=out
         )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"no /health answer:\n{log.read_text()}"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(server, port, log.read_text)
         yield server
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_worker(server)  # SIGTERM, then SIGKILL after 30 s
 
 
 def _status(port: int, sample_id: str) -> dict[str, object]:
@@ -70,7 +49,7 @@ def test_a_killed_serve_resumes_its_pipeline_when_started_again(
         "CRATEDIG_ALLOWED_SOURCE_HOSTS": "127.0.0.1",
     }
     env.pop("CRATEDIG_WORKER_ID", None)
-    port, log = _free_port(), tmp_path / "serve.log"
+    port, log = free_port(), tmp_path / "serve.log"
     crashing = env | {"CRATEDIG_FAULT_KILL_AT_STEP": "process_audio"}  # SIGKILL there
     with serving(crashing, port, log) as server:
         submitted = httpx.post(
