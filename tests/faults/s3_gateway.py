@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.fixtures.http_server import free_port
 from tests.fixtures.s3server import (
     ACCESS_KEY_ID,
     BUCKET,
@@ -25,7 +26,6 @@ from tests.fixtures.s3server import (
     S3Server,
     S3ServerError,
     _Cluster,
-    _free_port,
     _start,
     require_binaries,
 )
@@ -95,7 +95,7 @@ def restartable_s3_server() -> Iterator[RestartableS3]:
     root = Path(tempfile.mkdtemp(prefix="cratedig-faults-ceph-"))
     cluster = _Cluster(root)
     try:
-        port = _free_port()
+        port = free_port()
         _start(cluster, port)
         yield RestartableS3(cluster, port)
     finally:
