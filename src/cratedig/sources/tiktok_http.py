@@ -38,6 +38,8 @@ TIKTOK_MEDIA_HOSTS = frozenset(
     }
 )
 MAX_REDIRECTS = 5
+# Headers that carry credentials: never forwarded to another host on a redirect.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 PAGE_LIMIT = 8 * 1024 * 1024  # TikTok's video pages are ~300 KB; anything huge is not one
 IMAGE_LIMIT = 20 * 1024 * 1024
 IMPERSONATE = "chrome"
@@ -117,11 +119,11 @@ class TikTokClient:
 
     def __init__(self, options: TikTokOptions) -> None:
         self.options = options
-        self._session: curl_requests.Session[curl_requests.Response] = curl_requests.Session(
+        self._session = CheckedSession(
+            options,
             impersonate=IMPERSONATE,
             proxy=options.proxy,
             timeout=options.timeout_seconds,
-            allow_redirects=False,
             cookies=_load_cookies(options.cookies_file),
         )
 
@@ -144,24 +146,17 @@ class TikTokClient:
         """GET `url`, following redirects within TikTok; an error status raises its reason."""
         if page:
             self.options.pace()
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            fetched = self._request("GET", current, max_bytes)
-            location = fetched.headers.get("location")
-            if 300 <= fetched.status < 400 and location:
-                current = urljoin(current, location)
-                continue
-            if fetched.status >= 400:
-                raise status_error(fetched.status, current, page=page)
-            return fetched
-        raise SourceError(SourceErrorCode.NETWORK, f"more than {MAX_REDIRECTS} redirects: {url}")
+        fetched = self._request("GET", url, max_bytes)
+        if fetched.status >= 400:
+            raise status_error(fetched.status, fetched.url, page=page)
+        return fetched
 
     def redirect_target(self, url: str, accept: Callable[[str], bool]) -> str:
         """Follow redirects from `url` (HEAD) until a URL `accept`s; raise if none does."""
         self.options.pace()
         current = url
         for _ in range(MAX_REDIRECTS):
-            fetched = self._request("HEAD", current, 0)
+            fetched = self._request("HEAD", current, 0, follow=False)
             location = fetched.headers.get("location")
             if not (300 <= fetched.status < 400 and location):
                 if fetched.status >= 400:
@@ -172,9 +167,12 @@ class TikTokClient:
                 return current
         raise SourceError(SourceErrorCode.NOT_FOUND, f"the short link {url} leads to no post")
 
-    def _request(self, method: Literal["GET", "HEAD"], url: str, max_bytes: int) -> Fetched:
+    def _request(
+        self, method: Literal["GET", "HEAD"], url: str, max_bytes: int, *, follow: bool = True
+    ) -> Fetched:
+        send = self._session.request if follow else self._session.hop
         try:
-            response = open_checked(self._session.request, method, url, self.options)
+            response = send(method, url)
         except curl_requests.RequestsError as exc:
             raise SourceError(
                 SourceErrorCode.NETWORK, f"network error talking to {_host(url)}: {_short(exc)}"
@@ -191,24 +189,83 @@ class TikTokClient:
             response.close()  # type: ignore[no-untyped-call]
 
 
-def open_checked(
-    send: Callable[..., curl_requests.Response],
-    method: str,
-    url: str,
-    options: TikTokOptions,
-    **kwargs: Any,
-) -> curl_requests.Response:
-    """One request through `send` (a session's request), no redirect followed: the URL is
-    checked before connecting, the connected peer after; the body is left unread."""
-    check_tiktok_url(url, options)
-    response = send(method, url, allow_redirects=False, stream=True, **kwargs)
-    try:
-        if options.proxy is None:  # through a proxy, the peer is the proxy
-            peer = getattr(response, "primary_ip", "") or None
-            check_connected_address(_host(url).lower(), peer, options.allowed_hosts)
-    except BaseException:
-        response.close()  # type: ignore[no-untyped-call]
-        raise
+class CheckedSession(curl_requests.Session):  # type: ignore[type-arg]
+    """A curl_cffi session on which curl follows no redirect: `request` follows them itself,
+    each hop's URL checked before connecting and its peer after; with `limits`, the final
+    response's body stops past them (a length header is not trusted, and may be missing)."""
+
+    def __init__(
+        self, options: TikTokOptions, limits: TransferLimits | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._options = options
+        self._limits = limits
+
+    def request(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:  # type: ignore[override]
+        """`method` `url`, following redirects (TikTok's hosts only), each hop checked."""
+        kwargs.pop("allow_redirects", None)
+        kwargs.pop("max_redirects", None)
+        kwargs.pop("stream", None)  # always streamed: `hop` asks for it
+        if self._options.proxy:
+            # A caller (yt-dlp) may set the proxy on the curl handle, which curl_cffi resets
+            # after each request: name it on every hop.
+            kwargs["proxy"] = self._options.proxy
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.hop(method, current, **kwargs)
+            location = response.headers.get("location")
+            if not (300 <= response.status_code < 400 and location):
+                return response if self._limits is None else _bounded(response, self._limits)
+            response.close()  # type: ignore[no-untyped-call]
+            target = urljoin(current, location)
+            method = _redirect_method(method, response.status_code, kwargs)
+            if urlsplit(target).hostname != urlsplit(current).hostname:
+                kwargs["headers"] = _without_credentials(kwargs.get("headers"))
+            current = target
+        raise SourceError(SourceErrorCode.NETWORK, f"more than {MAX_REDIRECTS} redirects: {url}")
+
+    def hop(self, method: str, url: str, **kwargs: Any) -> curl_requests.Response:
+        """One request, no redirect followed: the URL is checked before connecting, the
+        connected peer after; the body is left unread."""
+        check_tiktok_url(url, self._options)
+        send: Callable[..., curl_requests.Response] = super().request
+        response = send(method, url, allow_redirects=False, stream=True, **kwargs)
+        try:
+            if self._options.proxy is None:  # through a proxy, the peer is the proxy
+                peer = getattr(response, "primary_ip", "") or None
+                check_connected_address(_host(url).lower(), peer, self._options.allowed_hosts)
+        except BaseException:
+            response.close()  # type: ignore[no-untyped-call]
+            raise
+        return response
+
+
+def _redirect_method(method: str, status: int, kwargs: dict[str, Any]) -> str:
+    """The method after a redirect, as browsers do it (a body goes with a changed method)."""
+    changed = (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST")
+    if not changed:
+        return method
+    kwargs.pop("data", None)
+    return "GET"
+
+
+def _without_credentials(headers: Any) -> dict[str, str]:
+    return {
+        name: value
+        for name, value in dict(headers or {}).items()
+        if name.lower() not in _CREDENTIAL_HEADERS
+    }
+
+
+def _bounded(response: curl_requests.Response, limits: TransferLimits) -> curl_requests.Response:
+    """Make `response`'s body stop with a reason past `limits`, for a reader that streams it."""
+    stream = response.iter_content
+    url = str(response.url)
+
+    def iter_content(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        return bounded_chunks(stream(*args, **kwargs), limits, url)  # type: ignore[no-untyped-call]
+
+    response.iter_content = iter_content  # type: ignore[method-assign]
     return response
 
 
