@@ -53,15 +53,11 @@ def run_worker(settings: Settings | None = None, stop: threading.Event | None = 
     stop = stop or threading.Event()
     # Before DBOS starts dequeueing: a SIGTERM while the worker is still starting (or one a
     # running step sends) must drain it, not kill it outright.
-    signals = StopSignals(stop) if threading.current_thread() is threading.main_thread() else None
-    try:
+    with StopSignals(stop) as signals:
         start_processing(settings, worker=True)
         try:
             print(f"cratedig worker {settings.worker_id or '(unnamed)'} running", flush=True)
-            if signals is not None:
-                signals.wait()
-            else:
-                stop.wait()
+            signals.wait()
             grace = settings.shutdown_grace_seconds
             print(f"cratedig worker stopping: running steps have {grace:g} s to finish", flush=True)
             if drain(grace):
@@ -70,40 +66,47 @@ def run_worker(settings: Settings | None = None, stop: threading.Event | None = 
                 print("cratedig worker stopping: unfinished steps will run again", flush=True)
         finally:
             stop_processing(grace_seconds=0)  # what is left waits at a recorded step
-    finally:
-        if signals is not None:
-            signals.close()
 
 
 class StopSignals:
-    """SIGINT and SIGTERM set `stop`, and wake the main thread at once whichever thread the
-    kernel hands them to: Python runs signal handlers in the main thread only, so a main
-    thread asleep in a lock would otherwise never run one that arrived elsewhere."""
+    """Within the block, SIGINT and SIGTERM set `stop` and wake the main thread at once,
+    whichever thread the kernel hands them to: Python runs signal handlers in the main thread
+    only, so a main thread asleep in a lock would otherwise never run one that arrived
+    elsewhere. Off the main thread signals are not ours: `stop` is set by the caller."""
 
     def __init__(self, stop: threading.Event) -> None:
         self._stop = stop
-        self._reader, self._writer = socket.socketpair()
-        self._reader.setblocking(False)
-        self._writer.setblocking(False)
-        self._previous = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        self._wakeup: tuple[socket.socket, socket.socket] | None = None
+        self._previous = -1
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            reader, writer = self._wakeup = socket.socketpair()
+            reader.setblocking(False)
+            writer.setblocking(False)
+            self._previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: self._stop.set())
+        return self
 
     def wait(self) -> None:
         """Sleep until a signal (or another thread) sets `stop`."""
+        if self._wakeup is None:
+            self._stop.wait()
+            return
+        reader = self._wakeup[0]
         while not self._stop.is_set():
             # The handler's C part writes to the wakeup socket from any thread; once select
             # returns, the main thread runs the Python handler before the next check.
-            readable, _, _ = select.select([self._reader], [], [], 1.0)
-            if readable:
+            if select.select([reader], [], [], 1.0)[0]:
                 with contextlib.suppress(BlockingIOError):
-                    self._reader.recv(512)
+                    reader.recv(512)
 
-    def close(self) -> None:
-        """Give the wakeup fd back."""
-        signal.set_wakeup_fd(self._previous)
-        self._reader.close()
-        self._writer.close()
+    def __exit__(self, *exc_info: object) -> None:
+        if self._wakeup is not None:
+            signal.set_wakeup_fd(self._previous)
+            for end in self._wakeup:
+                end.close()
 
 
 def exit_process(code: int) -> NoReturn:
