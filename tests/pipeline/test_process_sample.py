@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from cratedig.models import SampleStatus
 from cratedig.runtime import Runtime
@@ -122,3 +123,79 @@ def test_a_double_enqueue_runs_the_pipeline_once(
     with runtime.transaction() as session:
         sample = SampleRepository(session).get(sample_id)
         assert sample is not None and sample.attempts == 1
+
+
+def refuse_step_record(runtime: Runtime, event: str, when: str) -> None:
+    """Make the database itself refuse an `event` (INSERT, UPDATE) on `sample_steps` whose new
+    row matches `when`: a fault
+    at an exact point of the pipeline, as a dropped connection at that moment would be."""
+    with runtime.transaction() as session:
+        if runtime.engine.dialect.name == "sqlite":
+            session.execute(
+                text(
+                    f"CREATE TRIGGER refuse_step_record BEFORE {event} ON sample_steps "
+                    f"WHEN {when} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+            return
+        session.execute(
+            text(
+                "CREATE FUNCTION refuse_step_record() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+            )
+        )
+        session.execute(
+            text(
+                f"CREATE TRIGGER refuse_step_record BEFORE {event} ON sample_steps "
+                f"FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION refuse_step_record()"
+            )
+        )
+
+
+def start_generation(runtime: Runtime, sample_id: uuid.UUID, generation: int) -> None:
+    """Bump the generation and keep the row `completed`, as a `skip_reset` reprocess does."""
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        sample.generation = generation
+
+
+def test_a_failure_after_the_switch_leaves_the_generation_published(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
+    assert run_pipeline(sample_id) == "completed"
+    first = stored_names(runtime, sample_id)
+    refuse_step_record(runtime, "UPDATE", "NEW.step = 'publish' AND NEW.finished_at IS NOT NULL")
+    start_generation(runtime, sample_id, 1)
+    assert run_pipeline(sample_id, generation=1) == "completed"
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        assert (sample.status, sample.error_code) == (SampleStatus.COMPLETED, None)
+        publish = SampleRepository(session).steps_for(sample_id, 1)[-1]
+        assert publish.step == "publish" and publish.finished_at is None
+        served = {key for key in (sample.mp3_key, sample.wav_key, sample.hls_key) if key}
+    assert len(served) == 3 and all(runtime.storage.exists(key) for key in served)
+    # Only the new generation is left: the first one's objects and the staging are gone.
+    assert stored_names(runtime, sample_id).isdisjoint(first)
+    assert runtime.storage.list(staging_prefix(sample_id, 1) + "/") == []
+
+
+def test_a_failure_before_a_kept_sample_is_reprocessed_is_recorded(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    """The row is still `completed` (with the old media) when the new run's first step fails:
+    that failure is recorded, not taken for a finished publish."""
+    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
+    assert run_pipeline(sample_id) == "completed"
+    first = stored_names(runtime, sample_id)
+    refuse_step_record(runtime, "INSERT", "NEW.step = 'mark_processing'")
+    start_generation(runtime, sample_id, 1)
+    assert run_pipeline(sample_id, generation=1) == "failed"
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        assert (sample.status, sample.step) == (SampleStatus.FAILED, "mark_processing")
+        assert "refused by the test" in (sample.error_message or "")
+    assert stored_names(runtime, sample_id) == first

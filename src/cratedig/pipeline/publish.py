@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import uuid
 from datetime import datetime
 from typing import Any
 
 from cratedig.models import ARTIFACTS, Sample, SampleStatus, utcnow
-from cratedig.pipeline.tracking import kill_if_asked
+from cratedig.pipeline.tracking import kill_if_asked, serves_generation
 from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
+from cratedig.storage import StorageError
 from cratedig.storage.keys import (
     AUDIO_MP3,
     AUDIO_WAV,
@@ -63,6 +65,8 @@ METADATA_FIELDS = (
     "post_type",
 )
 
+log = logging.getLogger(__name__)
+
 
 def publish_generation(
     sample_id: str,
@@ -79,17 +83,35 @@ def publish_generation(
     A crash anywhere in between reruns this step: before the switch it repeats the copies,
     after it (the row already `completed` for this generation) only the clean-up.
     """
-    storage = current_runtime().storage
     state = _published_state(uuid.UUID(sample_id), generation)
     if state is None:
-        storage.delete_prefix(staging_prefix(sample_id, generation))
+        current_runtime().storage.delete_prefix(staging_prefix(sample_id, generation))
         return False
     referenced = state or _switch(sample_id, generation, staged, metadata, analysis, creator_id)
     if referenced is None:
         return False
     kill_if_asked("publish:switched")
-    _remove_unreferenced(sample_id, referenced)
-    storage.delete_prefix(staging_prefix(sample_id, generation))
+    _clean_up(sample_id, generation, referenced)
+    return True
+
+
+def finish_if_published(sample_id: str, generation: int) -> bool:
+    """Whether the row already serves `generation`; if so, finish the publish's clean-up.
+
+    A step can fail after the switch has committed (the step's bookkeeping, the clean-up, or a
+    commit whose answer was lost with the connection): the generation is published all the
+    same, so it is not to be recorded as failed.
+    """
+    referenced = _published_state(uuid.UUID(sample_id), generation)
+    if not referenced:
+        return False
+    try:
+        _clean_up(sample_id, generation, referenced)
+    except StorageError as exc:
+        # The next publish of this sample removes whatever older objects are left.
+        log.warning(
+            "clean-up after publishing sample %s g%s left behind: %s", sample_id, generation, exc
+        )
     return True
 
 
@@ -127,9 +149,7 @@ def _published_state(sample_id: uuid.UUID, generation: int) -> set[str] | None:
         sample = SampleRepository(session).get(sample_id)
         if sample is None or sample.generation != generation:
             return None
-        if sample.status is SampleStatus.COMPLETED:
-            return _referenced_keys(sample)
-        return set()
+        return _referenced_keys(sample) if serves_generation(sample, generation) else set()
 
 
 def _apply(
@@ -167,6 +187,12 @@ def _referenced_keys(sample: Sample) -> set[str]:
     if sample.hls_key:
         keys.add(posixpath.dirname(sample.hls_key) + "/")
     return keys
+
+
+def _clean_up(sample_id: str, generation: int, referenced: set[str]) -> None:
+    """Remove what the published row no longer serves and the generation's staged files."""
+    _remove_unreferenced(sample_id, referenced)
+    current_runtime().storage.delete_prefix(staging_prefix(sample_id, generation))
 
 
 def _remove_unreferenced(sample_id: str, referenced: set[str]) -> None:

@@ -18,6 +18,7 @@ from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.sources.errors import SourceError
 from cratedig.storage import StorageError
+from cratedig.storage.keys import AUDIO_MP3, generation_key
 
 STEPS = (
     "mark_processing",
@@ -100,6 +101,8 @@ def mark_failed(sample_id: str, generation: int, step: str, code: str, message: 
         sample = SampleRepository(session).get(uuid.UUID(sample_id))
         if sample is None or sample.generation != generation:
             return
+        if serves_generation(sample, generation):
+            return  # this generation is published: a later failure cannot unpublish it
         sample.status = SampleStatus.FAILED
         sample.step, sample.step_index = step, step_number(step)
         sample.error_code, sample.error_message = code, message[:2000]
@@ -111,6 +114,20 @@ def note_retry(sample_id: str, generation: int, step: str, code: str, message: s
         sample = SampleRepository(session).get(uuid.UUID(sample_id))
         if _is_processing(sample, generation):
             sample.error_code, sample.error_message = code, message[:2000]
+
+
+def serves_generation(sample: Sample | None, generation: int) -> TypeGuard[Sample]:
+    """Whether the row is `completed` with `generation`'s own media, i.e. its publish is done.
+
+    The status alone cannot tell: a reprocess that keeps the old media until it publishes
+    (`skip_reset`) leaves the row `completed`, with the new generation, until its run starts.
+    """
+    return (
+        sample is not None
+        and sample.generation == generation
+        and sample.status is SampleStatus.COMPLETED
+        and sample.mp3_key == generation_key(sample.id, generation, AUDIO_MP3)
+    )
 
 
 def _is_processing(sample: Sample | None, generation: int) -> TypeGuard[Sample]:

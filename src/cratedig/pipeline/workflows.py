@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,11 +11,12 @@ from dbos import DBOS
 from cratedig.pipeline import steps
 from cratedig.pipeline.cleanup import DB_WRITE_ATTEMPTS, DB_WRITE_INTERVAL_SECONDS, discard_staging
 from cratedig.pipeline.draining import running_workflow, safe_point
-from cratedig.pipeline.publish import publish_generation
+from cratedig.pipeline.publish import finish_if_published, publish_generation
 from cratedig.pipeline.tracking import describe, mark_failed, note_retry, tracked
 from cratedig.runtime import current_runtime
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @DBOS.step(name="publish")
@@ -39,10 +41,21 @@ def publish(
     max_attempts=DB_WRITE_ATTEMPTS,
     interval_seconds=DB_WRITE_INTERVAL_SECONDS,
 )
-def record_failure(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
-    """Leave the sample failed with the step and reason; drop what it had staged."""
+def record_failure(sample_id: str, generation: int, step: str, code: str, message: str) -> str:
+    """Leave the sample failed with the step and reason and drop what it had staged; unless
+    the generation was published before the failure, which then only finishes its clean-up."""
+    if finish_if_published(sample_id, generation):
+        log.warning(
+            "sample %s g%s: %s failed after the generation was published (%s); it stays published",
+            sample_id,
+            generation,
+            step,
+            message,
+        )
+        return "completed"
     mark_failed(sample_id, generation, step, code, message)
     discard_staging(sample_id, generation)
+    return "failed"
 
 
 @DBOS.step(
@@ -112,6 +125,5 @@ def _process(sample_id: str, generation: int) -> str:
         )
     except Exception as exc:
         code, message = describe(exc)
-        record_failure(sid, gen, step, code, message)
-        return "failed"
+        return record_failure(sid, gen, step, code, message)
     return "completed" if published else "superseded"
