@@ -163,6 +163,9 @@ def test_skip_reset_keeps_the_status(api: Api) -> None:
         assert again is not None and again.status is SampleStatus.COMPLETED
         assert again.generation == 1
     assert queued_workflow_ids(f"sample-{done.id}-g1")
+    # Its old media still served, it is waiting for its new run, not already done.
+    report = api.client.get(f"/api/v1/operations/{operation_id}").json()
+    assert (report["pipeline"]["queued"], report["pipeline"]["completed"]) == (1, 0)
 
 
 def test_a_bulk_enqueue_that_meets_an_existing_workflow_still_queues_every_sample(

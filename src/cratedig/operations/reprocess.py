@@ -183,10 +183,12 @@ def _trigger_chunk(
 ) -> None:
     """One transaction bumps the generations (and resets), then each pipeline is queued."""
     with current_runtime().transaction() as session:
+        # No step, even when the status is kept: the operation's report tells a `completed` row
+        # still waiting for its new run (no step yet) from one the new run published.
         values: dict[str, Any] = {"generation": Sample.generation + 1}
+        values |= {"step": None, "step_index": None}
         if not skip_reset:
             values |= {"status": SampleStatus.PENDING, "error_code": None, "error_message": None}
-            values |= {"step": None, "step_index": None}
         session.execute(update(Sample).where(Sample.id.in_(ids)).values(**values))
         rows = session.scalars(
             select(Sample).options(selectinload(Sample.creator)).where(Sample.id.in_(ids))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from cratedig.models import Operation, OperationItem, Sample, utcnow
@@ -255,6 +255,7 @@ def _pipeline_counts(session: Session, operation_id: uuid.UUID) -> PipelineCount
     phase = case(
         (Sample.generation != OperationItem.generation, "superseded"),
         (Sample.status == "pending", "queued"),
+        (and_(Sample.status == "completed", Sample.step.is_(None)), "queued"),  # kept media
         else_=Sample.status,
     )
     rows = session.execute(
