@@ -12,6 +12,7 @@ from cratedig.models import SampleStatus
 from cratedig.runtime import Runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import sample_prefix, staging_prefix
+from tests.faults.conftest import load
 from tests.fixtures.http_server import LoopbackServer
 from tests.fixtures.media import ffprobe
 from tests.pipeline.conftest import add_url_sample, run_pipeline
@@ -152,30 +153,35 @@ def refuse_step_record(runtime: Runtime, event: str, when: str) -> None:
         )
 
 
-def start_generation(runtime: Runtime, sample_id: uuid.UUID, generation: int) -> None:
-    """Bump the generation and keep the row `completed`, as a `skip_reset` reprocess does."""
+def reprocess_kept_sample(
+    runtime: Runtime, server: LoopbackServer, event: str, when: str
+) -> tuple[uuid.UUID, set[str], str]:
+    """Publish a sample, make the database refuse one step record (see `refuse_step_record`),
+    then run generation 1 with the row left `completed`, as a `skip_reset` reprocess does:
+    the sample, its first generation's object names and the new run's result."""
+    sample_id = add_url_sample(runtime, f"{server.base}/clip.mp4")
+    assert run_pipeline(sample_id) == "completed"
+    first = stored_names(runtime, sample_id)
+    refuse_step_record(runtime, event, when)
     with runtime.transaction() as session:
         sample = SampleRepository(session).get(sample_id)
         assert sample is not None
-        sample.generation = generation
+        sample.generation = 1
+    return sample_id, first, run_pipeline(sample_id, generation=1)
 
 
 def test_a_failure_after_the_switch_leaves_the_generation_published(
     runtime: Runtime, media_server: LoopbackServer
 ) -> None:
-    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
-    assert run_pipeline(sample_id) == "completed"
-    first = stored_names(runtime, sample_id)
-    refuse_step_record(runtime, "UPDATE", "NEW.step = 'publish' AND NEW.finished_at IS NOT NULL")
-    start_generation(runtime, sample_id, 1)
-    assert run_pipeline(sample_id, generation=1) == "completed"
+    finish = "NEW.step = 'publish' AND NEW.finished_at IS NOT NULL"
+    sample_id, first, result = reprocess_kept_sample(runtime, media_server, "UPDATE", finish)
+    assert result == "completed"
+    sample = load(runtime, sample_id)
+    assert (sample.status, sample.error_code) == (SampleStatus.COMPLETED, None)
     with runtime.transaction() as session:
-        sample = SampleRepository(session).get(sample_id)
-        assert sample is not None
-        assert (sample.status, sample.error_code) == (SampleStatus.COMPLETED, None)
         publish = SampleRepository(session).steps_for(sample_id, 1)[-1]
         assert publish.step == "publish" and publish.finished_at is None
-        served = {key for key in (sample.mp3_key, sample.wav_key, sample.hls_key) if key}
+    served = {key for key in (sample.mp3_key, sample.wav_key, sample.hls_key) if key}
     assert len(served) == 3 and all(runtime.storage.exists(key) for key in served)
     # Only the new generation is left: the first one's objects and the staging are gone.
     assert stored_names(runtime, sample_id).isdisjoint(first)
@@ -187,15 +193,10 @@ def test_a_failure_before_a_kept_sample_is_reprocessed_is_recorded(
 ) -> None:
     """The row is still `completed` (with the old media) when the new run's first step fails:
     that failure is recorded, not taken for a finished publish."""
-    sample_id = add_url_sample(runtime, f"{media_server.base}/clip.mp4")
-    assert run_pipeline(sample_id) == "completed"
-    first = stored_names(runtime, sample_id)
-    refuse_step_record(runtime, "INSERT", "NEW.step = 'mark_processing'")
-    start_generation(runtime, sample_id, 1)
-    assert run_pipeline(sample_id, generation=1) == "failed"
-    with runtime.transaction() as session:
-        sample = SampleRepository(session).get(sample_id)
-        assert sample is not None
-        assert (sample.status, sample.step) == (SampleStatus.FAILED, "mark_processing")
-        assert "refused by the test" in (sample.error_message or "")
+    start = "NEW.step = 'mark_processing'"
+    sample_id, first, result = reprocess_kept_sample(runtime, media_server, "INSERT", start)
+    assert result == "failed"
+    sample = load(runtime, sample_id)
+    assert (sample.status, sample.step) == (SampleStatus.FAILED, "mark_processing")
+    assert "refused by the test" in (sample.error_message or "")
     assert stored_names(runtime, sample_id) == first
