@@ -95,17 +95,19 @@ def describe(error: BaseException) -> tuple[str, str]:
     return "internal", f"{type(error).__name__}: {error}"
 
 
-def mark_failed(sample_id: str, generation: int, step: str, code: str, message: str) -> None:
-    """Leave the sample `failed` with the step and reason; its published media stay as they are."""
+def mark_failed(sample_id: str, generation: int, step: str, code: str, message: str) -> bool:
+    """Leave the sample `failed` with the step and reason (its published media stay as they
+    are); False when the sample is gone, has a newer generation or already serves this one."""
     with current_runtime().transaction() as session:
         sample = SampleRepository(session).get(uuid.UUID(sample_id))
         if sample is None or sample.generation != generation:
-            return
+            return False
         if serves_generation(sample, generation):
-            return  # this generation is published: a later failure cannot unpublish it
+            return False  # this generation is published: a later failure cannot unpublish it
         sample.status = SampleStatus.FAILED
         sample.step, sample.step_index = step, step_number(step)
         sample.error_code, sample.error_message = code, message[:2000]
+        return True
 
 
 def note_retry(sample_id: str, generation: int, step: str, code: str, message: str) -> None:

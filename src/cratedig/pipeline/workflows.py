@@ -44,7 +44,9 @@ def publish(
 def record_failure(sample_id: str, generation: int, step: str, code: str, message: str) -> str:
     """Leave the sample failed with the step and reason and drop what it had staged; unless
     the generation was published before the failure, which then only finishes its clean-up."""
-    if finish_if_published(sample_id, generation):
+    if not mark_failed(sample_id, generation, step, code, message) and finish_if_published(
+        sample_id, generation
+    ):
         log.warning(
             "sample %s g%s: %s failed after the generation was published (%s); it stays published",
             sample_id,
@@ -53,7 +55,6 @@ def record_failure(sample_id: str, generation: int, step: str, code: str, messag
             message,
         )
         return "completed"
-    mark_failed(sample_id, generation, step, code, message)
     discard_staging(sample_id, generation)
     return "failed"
 
