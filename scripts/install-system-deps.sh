@@ -16,6 +16,9 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
   command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
   command -v ceph >/dev/null 2>&1 && command -v monmaptool >/dev/null 2>&1 || missing+=(ceph-common)
+  # A throwaway PostgreSQL cluster the tests start on loopback (initdb, pg_ctl).
+  command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ||
+    missing+=(postgresql)
 fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,22 +10,24 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.fixtures import postgres
 from tests.fixtures.mitm_proxy import TestCA, test_ca, trusted_test_ca
-from tests.fixtures.s3server import S3Server, running_s3_server
+from tests.fixtures.s3server import S3Server, S3ServerError, require_binaries, running_s3_server
 from tests.fixtures.tiktok_site import TikTokWorld, make_tiktok_media, running_fake_tiktok
 
 __all__ = ["test_ca", "trusted_test_ca"]  # fixtures shared by every test directory
 
-# Required tools fail the run loudly rather than skipping the tests that need them.
-_REQUIRED = {
-    "ffmpeg": shutil.which("ffmpeg"),
-    "ffprobe": shutil.which("ffprobe"),
-    "fluidsynth": shutil.which("fluidsynth"),
-    "fluid-soundfont-gm": Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists() or None,
-}
-_MISSING = [name for name, found in _REQUIRED.items() if not found]
-if _MISSING:
-    raise pytest.UsageError(f"missing {', '.join(_MISSING)}: run `make test`, which installs them")
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the run's main process (not in an xdist worker): open the PostgreSQL session."""
+    if not hasattr(config, "workerinput"):
+        postgres.begin_session()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After every worker has finished: stop the session's PostgreSQL cluster, if one ran."""
+    if not hasattr(config, "workerinput"):
+        postgres.end_session()
 
 
 @pytest.fixture
@@ -44,6 +45,10 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """One throwaway Ceph cluster per test session (per xdist worker); ~1 s to start."""
+    try:
+        require_binaries()
+    except S3ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
     with running_s3_server() as server:
         yield server
 

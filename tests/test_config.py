@@ -57,3 +57,26 @@ def test_tiktok_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     assert settings.noise_tag_set == frozenset({"fyp", "viral"})
     monkeypatch.delenv("CRATEDIG_NOISE_TAGS")
     assert {"fyp", "foryou", "foryoupage", "viral", "trending"} <= Settings().noise_tag_set
+
+
+def test_dbos_database_goes_beside_an_absolute_app_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db' / 'cratedig.db'}")
+    assert settings.system_database_url == f"sqlite:///{tmp_path / 'db' / 'dbos.sqlite'}"
+    relative = Settings(database_url="sqlite:///./state/app.db")
+    assert relative.system_database_url == "sqlite:///./state/dbos.sqlite"
+
+
+def test_the_default_files_live_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'cratedig.db'}"
+    assert settings.system_database_url == f"sqlite:///{tmp_path / 'dbos.sqlite'}"
+    assert settings.storage_url == f"file://{tmp_path / 'media'}"
+    default = Settings()
+    assert default.database_url == "sqlite:///./data/cratedig.db"
+    assert default.storage_url == "file://./data/media"
+    assert default.system_database_url == "sqlite:///./data/dbos.sqlite"
+
+
+def test_postgresql_keeps_dbos_in_the_same_database() -> None:
+    settings = Settings(database_url="postgresql+psycopg://u@db.internal/cratedig")
+    assert settings.system_database_url == "postgresql://u@db.internal/cratedig"

@@ -159,8 +159,10 @@ def _migrate(_args: argparse.Namespace) -> int:
     from dbos import DBOS
 
     from cratedig.db import migrate
+    from cratedig.sqlite_paths import prepare_sqlite_files
 
     settings = load_settings()
+    prepare_sqlite_files(settings)
     migrate(settings.database_url)
     print("app tables: at the newest revision", flush=True)
     DBOS.migrate(settings.system_database_url)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cratedig.sources.urls import parse_allowed_hosts
+from cratedig.sqlite_paths import sqlite_file
 
 
 class MediaSettings(BaseModel):
@@ -52,10 +53,11 @@ class Settings(BaseSettings):
 
     env: str = Field("development", pattern="^(development|production)$")
     data_dir: Path = Path("data")
-    # Database: an SQLite file by default, PostgreSQL in production.
-    database_url: str = Field("sqlite:///./data/cratedig.db", repr=False)  # may carry a password
-    # Object storage: file://DIR, s3://BUCKET[/PREFIX] (AWS, R2, any S3 API), gs://BUCKET[/PREFIX].
-    storage_url: str = "file://./data/media"
+    # Database: an SQLite file by default (DATA_DIR/cratedig.db), PostgreSQL in production.
+    database_url: str = Field("", repr=False)  # may carry a password
+    # Object storage: file://DIR (default DATA_DIR/media), s3://BUCKET[/PREFIX] (AWS, R2, any
+    # S3 API), gs://BUCKET[/PREFIX].
+    storage_url: str = ""
     s3_endpoint: str | None = None
     s3_region: str = "auto"
     s3_access_key_id: str | None = None
@@ -96,6 +98,14 @@ class Settings(BaseSettings):
     # Hashtags that say nothing about the sound, dropped from tags (comma-separated).
     noise_tags: str = DEFAULT_NOISE_TAGS
     media: MediaSettings = Field(default_factory=MediaSettings)
+
+    @model_validator(mode="after")
+    def _defaults_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{_url_path(self.data_dir / 'cratedig.db')}"
+        if not self.storage_url:
+            self.storage_url = f"file://{_url_path(self.data_dir / 'media')}"
+        return self
 
     def production_problems(self) -> list[str]:
         """What makes these settings unfit for production (empty outside production mode)."""
@@ -164,12 +174,20 @@ class Settings(BaseSettings):
 
     @property
     def system_database_url(self) -> str:
-        """Where DBOS keeps workflow state: the given URL, or next to the app database."""
+        """Where DBOS keeps workflow state: the given URL, or beside the app database (its
+        SQLite file's folder, or the same PostgreSQL database)."""
         if self.dbos_system_database_url:
             return self.dbos_system_database_url
         if self.database_url.startswith("sqlite"):
-            return f"sqlite:///{(self.data_dir / 'dbos.sqlite').as_posix()}"
+            app_file = sqlite_file(self.database_url)
+            folder = app_file.parent if app_file is not None else self.data_dir
+            return f"sqlite:///{_url_path(folder / 'dbos.sqlite')}"
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _url_path(path: Path) -> str:
+    """A path as a URL spells it: relative ones start with ./ (sqlite:///./data/x.db)."""
+    return path.as_posix() if path.is_absolute() else f"./{path.as_posix()}"
 
 
 def parse_colour(value: str) -> tuple[int, int, int, int]:

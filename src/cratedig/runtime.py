@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cratedig.config import Settings, load_settings
 from cratedig.db import make_engine, make_session_factory, migrate
+from cratedig.sqlite_paths import prepare_sqlite_files
 from cratedig.storage import Storage, storage_from_settings
 
 
@@ -34,11 +35,13 @@ _current: Runtime | None = None
 
 
 def start_runtime(settings: Settings | None = None, *, run_migrations: bool = True) -> Runtime:
-    """Open the database (migrated) and storage, and make them this process's runtime."""
+    """Open the database (migrated) and storage, and make them this process's runtime; the
+    SQLite files' folders are made first (UnusablePathError names a setting that can't be)."""
     global _current
     settings = settings or load_settings()
     if problems := settings.production_problems():
         raise RuntimeError("refusing to start in production mode: " + "; ".join(problems))
+    prepare_sqlite_files(settings)
     if run_migrations:
         migrate(settings.database_url)
     engine = make_engine(settings.database_url)

@@ -52,10 +52,12 @@ def serve(
     from cratedig.api import create_app
     from cratedig.config import load_settings
     from cratedig.logging import uvicorn_log_config
+    from cratedig.sqlite_paths import prepare_sqlite_files
 
     if workers < 1:
         raise ValueError(f"--workers must be 1 or more, got {workers}")
     settings = load_settings()
+    prepare_sqlite_files(settings)  # a bad path is one line here, not a lifespan traceback
     # Our handler formats (and redacts) every line; our middleware writes the access log.
     logs: dict[str, Any] = {"log_config": uvicorn_log_config(settings), "access_log": False}
     if workers == 1:

@@ -1,53 +1,32 @@
 """Database fixtures: each test runs on SQLite and on PostgreSQL, in a rolled-back transaction.
 
 Each pytest(-xdist) worker migrates its own SQLite file and its own throwaway PostgreSQL
-database (created through the admin database, dropped at the end). An unreachable
-PostgreSQL fails the tests; it never skips them.
+database (created in the session's cluster, see tests/fixtures/postgres.py, dropped at the
+end). A PostgreSQL that cannot start fails the tests; it never skips them.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cratedig.db import make_engine, migrate, normalize_url
+from cratedig.db import make_engine, migrate
+from tests.fixtures.postgres import admin_url, create_postgres_database, drop_postgres_database
 
-ADMIN_URL = normalize_url(
-    os.environ.get("CRATEDIG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-)
 BACKENDS = ("sqlite", "postgresql")
+__all__ = ["create_postgres_database", "drop_postgres_database"]  # imported by other tests
 
 
-def create_postgres_database(prefix: str = "cratedig_test") -> URL:
-    """Create an empty PostgreSQL database; its URL. Fails the test if PostgreSQL is down."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL is needed at {ADMIN_URL!r} (CRATEDIG_TEST_POSTGRES_URL): {exc}")
-    finally:
-        admin.dispose()
-    return ADMIN_URL.set(database=name)
-
-
-def drop_postgres_database(url: URL) -> None:
-    """Drop a database made by create_postgres_database, even with connections open."""
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    finally:
-        admin.dispose()
+def __getattr__(name: str) -> URL:
+    # ADMIN_URL is resolved on first use: reading it starts the session's cluster.
+    if name == "ADMIN_URL":
+        return admin_url()
+    raise AttributeError(name)
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ from cratedig.models import SampleStatus
 from cratedig.pipeline.queue import enqueue_sample
 from cratedig.runtime import Runtime
 from cratedig.storage.keys import sample_staging_prefix
-from tests.db.conftest import ADMIN_URL
 from tests.faults.conftest import load, served_keys
 from tests.faults.held_source import HeldSources
+from tests.fixtures.postgres import admin_url
 from tests.pipeline.conftest import add_url_sample, running_pipeline
 
 TERMINATE = text(
@@ -39,7 +39,7 @@ class Terminator:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(admin_url(), isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as connection:  # to the admin database: never terminated
                 while self.rounds != self.limit and not self._stop.wait(self.every):

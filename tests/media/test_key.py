@@ -9,7 +9,7 @@ import pytest
 
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
-from tests.fixtures.music import SR, chord_progression, stereo, white_noise
+from tests.fixtures.music import SR, chord_progression, render_labelled_clip, stereo, white_noise
 
 
 @pytest.mark.parametrize(
@@ -63,11 +63,9 @@ def test_single_tone_has_no_key() -> None:
 
 
 def test_rendered_ballad_clip(tmp_path: Path) -> None:
-    from bench.dataset import render_clip
-
     # Seed 1 plays i-iv-V-i. (Aeolian loops such as i-VI-III-VII are the relative major's
     # vi-IV-I-V too, so 10 s of one is honestly ambiguous and makes a poor unit test.)
-    label = render_clip(
+    label = render_labelled_clip(
         tmp_path / "ballad.mp3",
         style="ballad",
         bpm=76,

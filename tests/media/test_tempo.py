@@ -10,7 +10,7 @@ import pytest
 
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
-from tests.fixtures.music import SR, drum_groove, stereo, white_noise
+from tests.fixtures.music import SR, drum_groove, render_labelled_clip, stereo, white_noise
 
 
 def within(estimate: float | None, truth: float, tolerance: float = 0.04) -> bool:
@@ -79,9 +79,7 @@ def test_very_short_input_does_not_crash() -> None:
 
 
 def test_rendered_house_clip(tmp_path: Path) -> None:
-    from bench.dataset import render_clip
-
-    label = render_clip(
+    label = render_labelled_clip(
         tmp_path / "house.mp3", style="house", bpm=124, key="A", scale="minor", seconds=10.0, seed=3
     )
     result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
