@@ -1,30 +1,41 @@
 """Probes of the broken-link check: one object, HLS playlist or external URL at a time.
 
-An external URL gets a HEAD (a ranged GET when HEAD is refused or dropped), following at most
-five redirects, each hop refused when it resolves to a private address (SSRF).
+An external URL gets a HEAD (a ranged GET when HEAD is refused or dropped) through the one
+checked client (`sources/http.py`): redirects followed, each hop refused when it resolves to a
+private address (SSRF), and again when the address connected to is one.
 """
 
 from __future__ import annotations
 
 import posixpath
-import threading
 import uuid
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from cratedig.operations.artifacts import is_external
-from cratedig.sources.direct import check_peer
-from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.urls import check_public_address
+from cratedig.sources.errors import (
+    SourceError,
+    SourceErrorCode,
+    TimedOutError,
+    TooManyRedirectsError,
+    UnreachableError,
+    UnresolvedHostError,
+)
+from cratedig.sources.http import (
+    AddressCache,
+    Answer,
+    Deadline,
+    HopRules,
+    TransferLimits,
+    capped_chunks,
+    follow,
+)
+from cratedig.sources.http_plain import PlainClient
 from cratedig.storage import InvalidKey, ObjectNotFound, Storage
 
 MIN_BYTES = 100  # smaller than any real artifact: an error page or an empty placeholder
 RANGE_BYTES = 1024
 HEAD_REFUSED = frozenset({403, 405, 501})  # servers that refuse HEAD but serve GET
-MAX_REDIRECTS = 5
 Kind = Literal["object", "playlist", "segment", "url"]
 
 
@@ -43,14 +54,6 @@ class Outcome:
     more: list[Probe]  # further probes it needs (an HLS playlist's segments)
 
 
-class Broken(Exception):  # noqa: N818 (a verdict, not an error)
-    """A URL check ended with this reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Prober:
     """Looks at one object or URL at a time; shared by the pool's threads."""
 
@@ -58,13 +61,9 @@ class Prober:
         self, storage: Storage, allowed_hosts: frozenset[str], concurrency: int, timeout: float
     ) -> None:
         self._storage = storage
-        self._allowed = allowed_hosts
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout), limits=limits, follow_redirects=False
-        )
-        self._hosts: dict[str, str | None] = {}  # host → refusal reason (None: public)
-        self._lock = threading.Lock()
+        self._rules = HopRules(trusted=allowed_hosts, addresses=AddressCache())
+        self._client = PlainClient(timeout, pool_size=concurrency)
+        self._timeout = timeout
 
     def close(self) -> None:
         self._client.close()
@@ -112,94 +111,68 @@ class Prober:
     def _url(self, url: str) -> str | None:
         try:
             try:
-                response, _ = self._fetch(url, ranged=False)
-                if response.status_code not in HEAD_REFUSED:
-                    if not response.is_success:
-                        return f"HTTP {response.status_code}"
-                    length = response.headers.get("content-length", "")
+                answer, _ = self._fetch(url, ranged=False)
+                if answer.status not in HEAD_REFUSED:
+                    if not 200 <= answer.status < 300:
+                        return f"HTTP {answer.status}"
+                    length = answer.headers.get("content-length", "")
                     if length.isdigit():
                         return _too_small(int(length))
-            except httpx.TimeoutException:
-                return "timed out"  # a GET would wait just as long
-            except httpx.TransportError:
+            except UnreachableError:
                 pass  # some servers drop the connection on HEAD: try a GET
-            response, received = self._fetch(url, ranged=True)
-            if response.status_code == 416:  # nothing at byte 0: an empty file
-                return _too_small(_range_total(response) or 0)
-            if not response.is_success:
-                return f"HTTP {response.status_code}"
-            return _too_small(_body_size(response, received))
-        except Broken as verdict:
-            return verdict.reason
-        except httpx.TimeoutException:
-            return "timed out"
-        except httpx.TransportError as exc:
-            return f"connection failed: {exc or type(exc).__name__}"[:200]
-        except (httpx.InvalidURL, ValueError):
-            return "invalid URL"
-
-    def _fetch(self, url: str, *, ranged: bool) -> tuple[httpx.Response, int]:
-        """The answer after safe redirects; for a ranged GET, also the bytes received."""
-        current = url
-        for _ in range(MAX_REDIRECTS + 1):
-            self._refuse_private(current)
-            method = "GET" if ranged else "HEAD"
-            headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if ranged else {}
-            with self._client.stream(method, current, headers=headers) as response:
-                self._refuse_private_peer(current, response)
-                if response.is_redirect and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                received = 0
-                if ranged and response.is_success:
-                    for chunk in response.iter_raw(RANGE_BYTES):
-                        received += len(chunk)
-                        if received >= RANGE_BYTES:  # a server ignoring Range: stop here
-                            break
-                return response, received
-        raise Broken(f"more than {MAX_REDIRECTS} redirects")
-
-    def _refuse_private_peer(self, url: str, response: httpx.Response) -> None:
-        """The address really connected to must be public too (DNS rebinding)."""
-        try:
-            check_peer(url, response, self._allowed)
+            answer, received = self._fetch(url, ranged=True)
+            if answer.status == 416:  # nothing at byte 0: an empty file
+                return _too_small(_range_total(answer) or 0)
+            if not 200 <= answer.status < 300:
+                return f"HTTP {answer.status}"
+            return _too_small(_body_size(answer, received))
         except SourceError as exc:
-            raise Broken("refused: private address") from exc
+            return _verdict(exc)
 
-    def _refuse_private(self, url: str) -> None:
-        """Every hop: refuse hosts on private addresses unless allowed (SSRF)."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or not host:
-            raise Broken("invalid URL")
-        with self._lock:
-            known = host in self._hosts
-            reason = self._hosts.get(host)
-        if not known:
-            try:
-                check_public_address(host, self._allowed)
-            except SourceError as exc:
-                private = exc.code is SourceErrorCode.HOST_NOT_ALLOWED
-                reason = "refused: private address" if private else f"cannot resolve {host}"
-            with self._lock:
-                self._hosts[host] = reason
-        if reason is not None:
-            raise Broken(reason)
+    def _fetch(self, url: str, *, ranged: bool) -> tuple[Answer, int]:
+        """The answer after checked redirects; for a ranged GET, also the bytes received."""
+        method = "GET" if ranged else "HEAD"
+        headers = {"Range": f"bytes=0-{RANGE_BYTES - 1}"} if ranged else {}
+        answer = follow(self._client.send, method, url, self._rules, headers=headers)
+        try:
+            received = 0
+            if ranged and 200 <= answer.status < 300:
+                limits = TransferLimits(max_bytes=1 << 40, max_seconds=self._timeout)
+                for chunk in capped_chunks(answer, limits, Deadline(self._timeout)):
+                    received += len(chunk)
+                    if received >= RANGE_BYTES:  # a server ignoring Range: stop here
+                        break
+            return answer, received
+        finally:
+            answer.close()
+
+
+def _verdict(error: SourceError) -> str:
+    """A failed check's reason, as the link check reports it."""
+    if isinstance(error, TimedOutError):
+        return "timed out"
+    if isinstance(error, TooManyRedirectsError | UnresolvedHostError):
+        return str(error).split(" from ", 1)[0]  # "more than 5 redirects", "cannot resolve …"
+    if error.code is SourceErrorCode.HOST_NOT_ALLOWED:
+        return "refused: private address"
+    if error.code is SourceErrorCode.INVALID_URL:
+        return "invalid URL"
+    return f"connection failed: {error}"[:200]
 
 
 def _too_small(size: int) -> str | None:
     return f"too small ({size} bytes)" if size < MIN_BYTES else None
 
 
-def _range_total(response: httpx.Response) -> int | None:
+def _range_total(answer: Answer) -> int | None:
     """The total of `Content-Range: bytes 0-1023/12345` (None when absent or `*`)."""
-    total = response.headers.get("content-range", "").rpartition("/")[2].strip()
+    total = answer.headers.get("content-range", "").rpartition("/")[2].strip()
     return int(total) if total.isdigit() else None
 
 
-def _body_size(response: httpx.Response, received: int) -> int:
-    if response.status_code == 206:
-        total = _range_total(response)
+def _body_size(answer: Answer, received: int) -> int:
+    if answer.status == 206:
+        total = _range_total(answer)
         return total if total is not None else received
-    length = response.headers.get("content-length", "")
+    length = answer.headers.get("content-length", "")
     return int(length) if length.isdigit() else received

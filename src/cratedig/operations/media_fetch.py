@@ -1,7 +1,8 @@
 """Media migration's downloads: where a URL belongs, and storing external media at our keys.
 
 TikTok's hosts (parsed, never matched as substrings) go through the TikTok client; any other
-host only after its address is known to be public (or explicitly allowed).
+host directly, both on the one checked client: every hop's address must be public (or an
+explicitly allowed IP address).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from cratedig.pipeline.fetching import tiktok_options
 from cratedig.pipeline.images import IMAGE_LIMIT, to_jpeg
 from cratedig.runtime import current_runtime
 from cratedig.sources.direct import DirectFetchLimits, fetch_direct
-from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.tiktok import MAX_MEDIA_BYTES
-from cratedig.sources.tiktok_http import TIKTOK_MEDIA_HOSTS, TikTokClient
-from cratedig.sources.urls import TIKTOK_HOSTS, check_public_address, host_is_allowed
+from cratedig.sources.http import TransferLimits
+from cratedig.sources.tiktok import MAX_MEDIA_BYTES, MAX_MEDIA_SECONDS
+from cratedig.sources.tiktok_http import TIKTOK_MEDIA_HOSTS, TRANSFER_SECONDS, TikTokClient
+from cratedig.sources.urls import TIKTOK_HOSTS, host_is_allowed
 from cratedig.storage import InvalidKey, validate_key
 
 IMAGE_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
@@ -121,17 +122,14 @@ class Fetcher:
         limit = MAX_MEDIA_BYTES if video else IMAGE_LIMIT
         accept = VIDEO_TYPES if video else IMAGE_TYPES
         if is_tiktok_host(host):
-            fetched = self._client().get(url, max_bytes=limit, page=False)
-            kind = fetched.headers.get("content-type", "application/octet-stream").lower()
-            if not kind.startswith(accept):
-                raise SourceError(
-                    SourceErrorCode.UNSUPPORTED_MEDIA, f"{url[:200]} is {kind.split(';')[0]}"
-                )
-            target.write_bytes(fetched.body)
+            seconds = MAX_MEDIA_SECONDS if video else TRANSFER_SECONDS
+            self._client().save(url, target, TransferLimits(limit, seconds), accept)
             return target
-        check_public_address(host, self.settings.allowed_hosts)
+        # Redirects stay on the URL's own host (or an allowed one); every hop's address is
+        # checked, and only an IP address listed in the settings skips that check.
         allowed = self.settings.allowed_hosts | {host}
-        fetch_direct(url, target, allowed, DirectFetchLimits(max_bytes=limit), accept)
+        limits = DirectFetchLimits(max_bytes=limit)
+        fetch_direct(url, target, allowed, limits, accept, trusted=self.settings.allowed_hosts)
         return target
 
     def _client(self) -> TikTokClient:

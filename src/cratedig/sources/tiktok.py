@@ -17,14 +17,9 @@ from yt_dlp.extractor.tiktok import TikTokIE
 from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, determine_protocol
 
-from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.tiktok_http import (
-    TikTokClient,
-    TikTokOptions,
-    TransferLimits,
-    check_tiktok_url,
-    status_error,
-)
+from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
+from cratedig.sources.http import TransferLimits
+from cratedig.sources.tiktok_http import TikTokClient, TikTokOptions, check_tiktok_url
 from cratedig.sources.tiktok_page import (
     VIDEO_DETAIL,
     detail_status,
@@ -278,7 +273,7 @@ def _page_error(exc: ExtractorError, url: str) -> SourceError:
     """The reason a page could not be read, from the HTTP error under yt-dlp's message."""
     cause = exc.cause
     if isinstance(cause, HTTPError):
-        return status_error(cause.status, url, page=True)
+        return status_error(cause.status, url, "page")
     if isinstance(cause, TransportError):
         return SourceError(SourceErrorCode.NETWORK, f"network error reading {url}: {cause}")
     message = _one_line(str(exc))
@@ -298,9 +293,9 @@ def _download_error(exc: DownloadError, *, page: bool) -> SourceError:
         return original
     message = _one_line(str(exc))
     if isinstance(original, HTTPError):
-        return status_error(original.status, original.response.url, page=page)
+        return status_error(original.status, original.response.url, "page" if page else "cdn")
     if match := _HTTP_STATUS.search(message):
-        return status_error(int(match[1]), "the post's media", page=page)
+        return status_error(int(match[1]), "the post's media", "page" if page else "cdn")
     if "max_filesize" in message or "larger than max-filesize" in message:
         return SourceError(SourceErrorCode.TOO_LARGE, f"TikTok: {message}")
     if "login" in message.lower():

@@ -2,8 +2,8 @@
 made through our checks: TikTok's hosts only, public addresses only, bounded in size and time.
 
 yt-dlp's stock handlers follow redirects inside the HTTP library, out of our sight; the one
-handler given to our YoutubeDL runs on our CheckedSession, which follows them one checked hop
-at a time, as our own TikTok client does.
+handler given to our YoutubeDL runs on our CheckedSession (`http_curl.py`), on which the one
+checked client (`http.py`) follows them one checked hop at a time, as for our own requests.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from yt_dlp.networking.common import Request, Response
 from yt_dlp.networking.exceptions import RequestError
 
 from cratedig.sources.errors import SourceError
-from cratedig.sources.tiktok_http import CheckedSession, TikTokOptions, TransferLimits
+from cratedig.sources.http import TransferLimits
+from cratedig.sources.http_curl import CheckedSession
+from cratedig.sources.tiktok_http import TikTokOptions, tiktok_rules
 
 
 class RefusedRequestError(RequestError):  # type: ignore[misc]
@@ -60,7 +62,8 @@ class CheckedCurlRH(CurlCFFIRH):  # type: ignore[misc]
         super().__init__(**kwargs)
 
     def _create_instance(self, cookiejar: Any = None) -> curl_requests.Session[Any]:
-        return CheckedSession(self._tiktok, self._limits, cookies=cookiejar)
+        rules = tiktok_rules(self._tiktok)
+        return CheckedSession(rules, self._limits, proxy=self._tiktok.proxy, cookies=cookiejar)
 
     def send(self, request: Request) -> Response:
         """Send `request`; a refused hop raises RefusedRequestError carrying our reason."""

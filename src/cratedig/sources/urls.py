@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
-from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.errors import SourceError, SourceErrorCode, UnresolvedHostError
 
 TIKTOK_HOSTS = frozenset(
     {"tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com"}
@@ -128,9 +128,9 @@ def check_public_address(host: str, allowed_hosts: frozenset[str]) -> None:
     try:
         infos = socket.getaddrinfo(host, None)
     except (socket.gaierror, UnicodeError) as exc:
-        raise SourceError(SourceErrorCode.NETWORK, f"cannot resolve {host}") from exc
+        raise UnresolvedHostError(f"cannot resolve {host}") from exc
     if not infos:
-        raise SourceError(SourceErrorCode.NETWORK, f"cannot resolve {host}")
+        raise UnresolvedHostError(f"cannot resolve {host}")
     for info in infos:
         _refuse_private(host, str(info[4][0]))
 
