@@ -6,21 +6,32 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from cratedig.media.decode import PCM
+from cratedig.media.iir import sos_filter
 
 # K-weighting filter coefficients for 48 kHz, from ITU-R BS.1770-4 (the only rate we measure at).
-_SHELF_B = np.array([1.53512485958697, -2.69169618940638, 1.19839281085285])
-_SHELF_A = np.array([1.0, -1.69065929318241, 0.73248077421585])
-_HIGHPASS_B = np.array([1.0, -2.0, 1.0])
-_HIGHPASS_A = np.array([1.0, -1.99004745483398, 0.99007225036621])
-_K_WEIGHTING = np.vstack([np.r_[_SHELF_B, _SHELF_A], np.r_[_HIGHPASS_B, _HIGHPASS_A]])
+_K_WEIGHTING = (
+    # shelf: b0 b1 b2, a0 a1 a2
+    (
+        1.53512485958697,
+        -2.69169618940638,
+        1.19839281085285,
+        1.0,
+        -1.69065929318241,
+        0.73248077421585,
+    ),
+    # high-pass
+    (1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621),
+)
 
 MEASURE_RATE = 48000
 SILENCE_LUFS = -70.0
 # BS.1770 annex 2's interpolator: a 48-tap low-pass at the original Nyquist, in 4 phases.
-_TP_FILTER = signal.firwin(48, 0.25, window=("kaiser", 8.0)) * 4
+# (scipy.signal.firwin(48, 0.25, window=("kaiser", 8.0)) written out, so numpy suffices.)
+_TP_OFFSETS = np.arange(48) - 23.5
+_TP_LOWPASS = np.sinc(0.25 * _TP_OFFSETS) * np.kaiser(48, 8.0)
+_TP_FILTER = _TP_LOWPASS / _TP_LOWPASS.sum() * 4
 _TP_MATRIX = np.stack([_TP_FILTER[k::4] for k in range(4)], axis=1).astype(np.float32)
 _TP_TAPS = _TP_MATRIX.shape[0]
 _TP_WEIGHT_SUM = float(np.abs(_TP_MATRIX).sum(axis=0).max())
@@ -57,7 +68,7 @@ def measure(samples: PCM, sample_rate: int = MEASURE_RATE) -> Loudness:
 
 def integrated_lufs(samples: PCM) -> float | None:
     """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
-    weighted = signal.sosfilt(_K_WEIGHTING, samples.astype(np.float64), axis=0)
+    weighted = sos_filter(_K_WEIGHTING, samples)
     # A one-shot shorter than a gating block is measured as a single block.
     block = min(int(0.4 * MEASURE_RATE), weighted.shape[0])
     hop = max(1, block // 4)
