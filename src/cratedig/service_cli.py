@@ -6,9 +6,10 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API = "http://127.0.0.1:8000"
 TERMINAL = ("completed", "failed")
@@ -109,7 +110,10 @@ def submit(
     say: Callable[[str], None] = print,
     poll_seconds: float = 0.5,
 ) -> int:
-    """POST the URL; with `wait`, print `step n/N name` until completed (0) or failed (1)."""
+    """POST the URL; with `wait`, print `step n/N name` (and pending retries) until completed (0)
+    or failed (1)."""
+    import httpx  # here, not at the top: `cratedig --help` must not wait for it
+
     base = api.rstrip("/")
     try:
         with httpx.Client(base_url=base, timeout=30.0) as client:
@@ -143,10 +147,8 @@ def _follow(
             say(f"error: {_error_text(response)}")
             return 1
         status = response.json()
-        line = f"step {status['step_number'] or 0}/{status['step_count']} {status['step'] or '-'}"
-        if status["status"] in TERMINAL:
-            line = f"{status['status']}"
-        if line != last:
+        line = progress_line(status)
+        if line is not None and line != last:
             say(line)
             last = line
         if status["status"] == "completed":
@@ -158,6 +160,22 @@ def _follow(
         time.sleep(poll_seconds)
     say(f"error: still not finished after {timeout:.0f} s")
     return 1
+
+
+def progress_line(status: dict[str, Any]) -> str | None:
+    """What `submit --wait` shows for one status reading; None while nothing has started."""
+    if status["status"] in TERMINAL:
+        return str(status["status"])
+    if status["step"] is None:
+        return None  # still queued: the `submitted` line already says so
+    number = f"{status['step_number']}/{status['step_count']} " if status["step_number"] else ""
+    line = f"step {number}{status['step']}"
+    if status["attempts"] > 1:
+        line += f" (attempt {status['attempts']})"
+    if status["error_code"]:
+        # The pipeline records why a step will run again and when (the web page shows it too).
+        line += f": retry pending: {status['error_code']}: {status['error_message']}"
+    return line
 
 
 def _error_text(response: httpx.Response) -> str:

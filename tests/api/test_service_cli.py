@@ -14,30 +14,39 @@ import uvicorn
 from cratedig.api import create_app
 from cratedig.service_cli import submit
 from tests.api.conftest import api_settings
-from tests.fixtures.http_server import Route, loopback_server
+from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
 from tests.fixtures.media import ffprobe, make_clip
+
+VIDEO = {"Content-Type": "video/mp4"}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackServer]:
+    """The internet for these tests: /clip.mp4 is a 4 s video; tests may add routes."""
+    clip = make_clip(tmp_path_factory.mktemp("media") / "clip.mp4", 4.0, video=True).read_bytes()
+    with loopback_server({"/clip.mp4": Route(body=clip, headers=VIDEO)}) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, media_server: LoopbackServer
+) -> Iterator[tuple[str, str]]:
     """(API base URL, media server base URL): uvicorn + embedded worker on SQLite."""
     tmp = tmp_path_factory.mktemp("e2e")
-    clip = make_clip(tmp / "clip.mp4", 4.0, video=True).read_bytes()
-    routes = {"/clip.mp4": Route(body=clip, headers={"Content-Type": "video/mp4"})}
     settings = api_settings(tmp, f"sqlite:///{tmp / 'app.db'}", embedded_worker=True)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    with loopback_server(routes) as media:
-        thread.start()
-        while not server.started and thread.is_alive():
-            threading.Event().wait(0.05)
-        try:
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}", media.base
-        finally:
-            server.should_exit = True
-            thread.join(30)
+    thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", media_server.base
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 def test_submit_wait_follows_the_pipeline_to_completed(
@@ -94,3 +103,27 @@ def test_submit_reports_api_errors(stack: tuple[str, str]) -> None:
     assert lines == ["error: 422 invalid_url: not an http(s) URL: ftp://nowhere/x.mp4 (url)"]
     assert submit("http://127.0.0.1/x.mp4", "http://127.0.0.1:9", say=lines.append) == 1
     assert lines[-1].startswith("error: cannot reach the API")
+
+
+def test_submit_wait_shows_a_pending_retry_and_no_empty_step(
+    stack: tuple[str, str], media_server: LoopbackServer
+) -> None:
+    api, media = stack
+    clip = media_server.routes["/clip.mp4"]
+    media_server.routes["/busy.mp4"] = Route(503, b"busy")
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if "retry pending" in line:  # the source recovers once the wait has shown the retry
+            media_server.routes["/busy.mp4"] = clip
+
+    code = submit(f"{media}/busy.mp4", api, wait=True, timeout=120, say=say, poll_seconds=0.1)
+    assert code == 0, lines
+    retry = next(line for line in lines if "retry pending" in line)
+    assert retry.startswith("step 2/6 fetch_source: retry pending: network: ")
+    assert "answered HTTP 503 (retry 1 of 3 in 2 s)" in retry
+    assert lines[-1] == "completed"
+    progress = lines[1:-1]
+    assert progress and all(line.startswith("step ") for line in progress), lines
+    assert not any(line.startswith("step 0") or line.endswith(" -") for line in lines)
