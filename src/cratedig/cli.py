@@ -8,30 +8,40 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from cratedig import __version__
-from cratedig.config import MediaSettings, load_settings
 from cratedig.media.errors import MediaError
-from cratedig.media.process import ProcessOptions, process_file
-from cratedig.operations.commands import register as register_operation_commands
-from cratedig.process_options import process_options
 from cratedig.service_cli import register as register_service_commands
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from cratedig.media.process import ProcessOptions
+
+# Each sub-command imports what it uses when it runs, so `cratedig --help` starts at once.
+# The operation commands need the database layer even to list their flags: they are
+# registered only when one of them is the chosen command, and listed from this table otherwise
+# (tests/test_cli.py checks it against what the operations register).
+OPERATION_COMMANDS = {
+    "reprocess": "reprocess samples through the full pipeline",
+    "backfill-hls": "add HLS streams to samples that only have an MP3",
+    "migrate-media": "re-host media still on TikTok's CDN in our storage",
+    "check-links": "find (and --repair) samples with broken or missing media",
+    "operations": "list recent operations, or follow one",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cratedig` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     try:
         code: int = args.handler(args)
         return code
-    except ValidationError as exc:
-        print(f"cratedig: error: {_first_problem(exc)}", file=sys.stderr)
-        return 1
-    except (MediaError, ValueError) as exc:
-        print(f"cratedig: error: {exc}", file=sys.stderr)
+    except (MediaError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        print(f"cratedig: error: {_problem(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"cratedig: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
@@ -41,6 +51,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _problem(error: Exception) -> str:
+    """One line for an error; a settings error says which setting and what is wrong with it."""
+    # Only a command that loaded pydantic can raise its errors; importing it here would not.
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        if isinstance(error, ValidationError):
+            return _first_problem(error)
+    return str(error)
+
+
 def _first_problem(error: ValidationError) -> str:
     """One line for a settings error: which setting, what is wrong with it."""
     problem = error.errors()[0]
@@ -48,8 +69,11 @@ def _first_problem(error: ValidationError) -> str:
     return f"invalid setting {where}: {problem['msg']} (got {problem.get('input')!r})"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """All sub-commands and their flags."""
+def build_parser(
+    argv: Sequence[str] | None = None, *, every_command: bool = False
+) -> argparse.ArgumentParser:
+    """All sub-commands and their flags; the operations' own parsers only when `argv` (or
+    `every_command`) asks for one of them."""
     parser = argparse.ArgumentParser(prog="cratedig", description=__doc__)
     parser.add_argument("--version", action="version", version=f"cratedig {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -75,8 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(handler=_migrate)
     register_service_commands(commands)
-    register_operation_commands(commands)
+    if every_command or chosen_command(argv or []) in OPERATION_COMMANDS:
+        from cratedig.operations.commands import register as register_operation_commands
+
+        register_operation_commands(commands)
+    else:
+        for name, help_text in OPERATION_COMMANDS.items():
+            commands.add_parser(name, help=help_text)
     return parser
+
+
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command argparse will pick: the first argument that is not an option (the
+    top-level options take no values)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _add_media_flags(command: argparse.ArgumentParser) -> None:
@@ -94,6 +130,9 @@ def _add_media_flags(command: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> ProcessOptions:
     """Settings from the environment, overridden by the flags, validated by the same rules."""
+    from cratedig.config import MediaSettings, load_settings
+    from cratedig.process_options import process_options
+
     media = load_settings().media
     overrides: dict[str, object] = {}
     if getattr(args, "waveform_size", None):
@@ -126,6 +165,8 @@ def _progress_printer(quiet: bool) -> Callable[[str], None]:
 
 
 def _process_file(args: argparse.Namespace) -> int:
+    from cratedig.media.process import process_file
+
     say = _progress_printer(args.quiet)
     result = process_file(args.input, args.out, _options(args), progress=say)
     if not args.quiet:
@@ -144,7 +185,9 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from cratedig.config import load_settings
     from cratedig.demo import make_demo_clip
+    from cratedig.media.process import process_file
 
     out = args.out or load_settings().data_dir / "demo"
     clip = make_demo_clip(out / "demo-source.mp4")
@@ -158,6 +201,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _migrate(_args: argparse.Namespace) -> int:
     from dbos import DBOS
 
+    from cratedig.config import load_settings
     from cratedig.db import migrate
     from cratedig.sqlite_paths import prepare_sqlite_files
 
