@@ -6,10 +6,14 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint typecheck unit bench system system-test clean
+.PHONY: run cli test lint typecheck unit bench bench-cli system system-test clean
 
 run: system $(RUN_STAMP) web/node_modules/.package-lock.json
 	$(VENV)/bin/cratedig serve
+
+# The command line without activating the venv: make cli ARGS="submit URL --wait"
+cli: $(RUN_STAMP)
+	$(VENV)/bin/cratedig $(ARGS)
 
 test: system-test $(DEV_STAMP) lint typecheck unit
 
@@ -25,6 +29,10 @@ unit: system-test $(DEV_STAMP) web/node_modules/.package-lock.json
 
 bench: system-test $(BENCH_STAMP) web/node_modules/.package-lock.json
 	$(PY) -m bench.run
+
+# `cratedig` start-up against the commit before it was made lazy (BASE=rev for another).
+bench-cli: system $(RUN_STAMP)
+	$(PY) -m bench.cli_startup $(if $(BASE),--base $(BASE))
 
 system:
 	@scripts/install-system-deps.sh

@@ -1,4 +1,4 @@
-"""`make bench`: the accuracy table, then the speed table."""
+"""`make bench`: the accuracy table, the speed tables (toolkit, then command start-up), …"""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bench import (
     api_list,
     api_load,
     backfill,
+    cli_startup,
     links,
     pipeline,
     preview,
@@ -23,6 +24,7 @@ def main() -> int:
     return (
         accuracy.main([])
         or speed.main(sys.argv[1:])
+        or cli_startup.main([])
         or pipeline.main([])
         or api_list.main([])
         or reprocess.main([])
