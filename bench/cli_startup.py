@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     print_table(
         f"`cratedig` start-up: this tree against {_git('rev-parse', '--short', base)} "
-        f"(30 s video; wall = whole process, median of {args.repeats}; in-process = warm)",
+        f"(30 s video; wall = whole process, median of {args.repeats}; in-process = warm; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
         [column.replace("-", " ") for column in HEADER.split()],
         rows,
     )
