@@ -32,24 +32,19 @@ HEADER = "command base-wall-s wall-s x-faster in-process-s overhead-s base-RSS-M
 FIRST_STARTUP_FILE = "src/cratedig/media/iir.py"
 # Exactly what the `cratedig` console script runs.
 CONSOLE_SCRIPT = "import sys; from cratedig.cli import main; sys.exit(main())"
-# Runs the command once to pay the imports, then times `main` alone.
+# Times `main(argv)` for each JSON argv line on stdin, in one process: the first line pays
+# the imports (and is not timed), the later ones measure the work alone.
 WARM_TIMER = """
-import contextlib, io, json, statistics, sys, time
+import contextlib, io, json, sys, time
 from cratedig.cli import main
-commands, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
-def run(argv):
+for line in sys.stdin:
+    started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
-            main(argv)
+            main(json.loads(line))
         except SystemExit:
             pass
-run(commands[0])
-times = []
-for argv in commands[1:repeats + 1]:
-    started = time.perf_counter()
-    run(argv)
-    times.append(time.perf_counter() - started)
-print(statistics.median(times))
+    print(time.perf_counter() - started, flush=True)
 """
 
 
@@ -87,7 +82,7 @@ def base_checkout(rev: str) -> Iterator[Path]:
 
 
 def _environment(src: Path) -> dict[str, str]:
-    return os.environ | {"PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    return os.environ | {"PYTHONPATH": str(src)}
 
 
 def whole_process(src: Path, argv: list[str]) -> tuple[float, float]:
@@ -102,35 +97,47 @@ def whole_process(src: Path, argv: list[str]) -> tuple[float, float]:
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0,):
+    if process.returncode != 0:
         raise RuntimeError(f"cratedig {' '.join(argv)} exited {process.returncode}")
     return wall, usage.ru_maxrss / 1024
 
 
-def in_process(src: Path, commands: list[list[str]], repeats: int) -> float:
-    """Median seconds of `main(argv)` in a process that has already run it once."""
-    done = subprocess.run(
-        [sys.executable, "-c", WARM_TIMER, json.dumps(commands), str(repeats)],
-        env=_environment(src),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(done.stdout.strip().splitlines()[-1])
-
-
 def measure(src: Path, make_argv: list[str], out: Path, repeats: int) -> Figures:
-    """Figures for one command; `{out}` in its arguments becomes a fresh folder each run."""
+    """Figures for one command; `{out}` in its arguments becomes a fresh folder each run.
+
+    Whole-process and warm runs alternate, so a busy machine slows both alike."""
 
     def argv(label: str) -> list[str]:
         return [arg.replace("{out}", str(out / label)) for arg in make_argv]
 
-    runs = [whole_process(src, argv(f"whole-{n}")) for n in range(repeats)]
-    warm = in_process(src, [argv(f"warm-{n}") for n in range(repeats + 1)], repeats)
+    warm = subprocess.Popen(
+        [sys.executable, "-c", WARM_TIMER],
+        env=_environment(src),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert warm.stdin is not None and warm.stdout is not None
+
+    def warm_run(label: str) -> float:
+        warm.stdin.write(json.dumps(argv(label)) + "\n")
+        warm.stdin.flush()
+        return float(warm.stdout.readline())
+
+    try:
+        whole_process(src, argv("whole-warm-up"))  # writes the fresh checkout's .pyc files
+        warm_run("warm-up")
+        runs, warm_times = [], []
+        for n in range(repeats):
+            runs.append(whole_process(src, argv(f"whole-{n}")))
+            warm_times.append(warm_run(f"warm-{n}"))
+    finally:
+        warm.stdin.close()
+        warm.wait(60)
     return Figures(
         wall=statistics.median(wall for wall, _ in runs),
         rss_mb=max(rss for _, rss in runs),
-        in_process=warm,
+        in_process=statistics.median(warm_times),
     )
 
 
