@@ -9,15 +9,18 @@ import time
 import uuid
 from pathlib import Path
 
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.backfill_hls import BackfillRequest
+from cratedig.operations.runner import start_operation
 from sqlalchemy import update
 
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.media.process import process_file
 from cratedig.models import Sample
-from cratedig.operations.backfill_hls import BackfillRequest, run_backfill, start_backfill
 from cratedig.process_options import process_options
-from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
 from cratedig.storage.keys import hls_prefix
 from tests.fixtures.media import make_clip
 from tests.operations.conftest import publish_clip
@@ -82,8 +85,9 @@ def time_backfill(batch_size: int) -> float:
     """Seconds for one whole run (select, record, process every sample, finish)."""
     request = BackfillRequest(batch_size=batch_size)
     started = time.perf_counter()
-    operation_id, _ = start_backfill(request, origin="bench")
-    summary = run_backfill(operation_id, request, lambda _line: None)
+    runtime = current_runtime()
+    started_run = start_operation(runtime, get_kind("backfill_hls"), request, origin="bench")
+    summary = resume(runtime, started_run.operation_id, out=lambda _line: None).summary
     seconds = time.perf_counter() - started
     if summary.succeeded != summary.total:
         raise SystemExit(f"backfill failed for {summary.failed} of {summary.total} samples")

@@ -16,13 +16,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.check_links import CheckLinksRequest
+from cratedig.operations.link_check import iter_checks
+from cratedig.operations.runner import start_operation
 from sqlalchemy import insert
 
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.models import Sample, SampleSource, SampleStatus
-from cratedig.operations.links import CheckLinksRequest, iter_checks, run_check, start_check
-from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
 from cratedig.storage.keys import hls_segment_name, sample_key
 
 SETS = 500  # distinct stored media sets; samples share them (a throughput test, not a library)
@@ -184,7 +188,7 @@ def time_checks(case: str, ids: list[uuid.UUID], concurrency: int, expected: int
     """Run the checker alone; one table row."""
     started = time.perf_counter()
     artifacts = probes = broken = 0
-    for check in iter_checks(ids, concurrency=concurrency):
+    for check in iter_checks(current_runtime(), ids, concurrency=concurrency):
         artifacts += check.artifacts
         probes += check.probes
         broken += bool(check.broken)
@@ -206,8 +210,9 @@ def time_operation(ids: list[uuid.UUID], expected: int) -> list[str]:
     """The whole operation (select, record, check, record each item); one table row."""
     started = time.perf_counter()
     request = CheckLinksRequest(status=SampleStatus.COMPLETED)
-    operation_id, chosen = start_check(request, origin="bench")
-    summary = run_check(operation_id, request, out=lambda _line: None)
+    started_run = start_operation(current_runtime(), get_kind("check_links"), request, "bench")
+    chosen = started_run.selection.items
+    summary = resume(current_runtime(), started_run.operation_id, out=lambda _line: None).summary
     seconds = time.perf_counter() - started
     return [
         "storage, as an operation",

@@ -11,16 +11,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.reprocess import ReprocessRequest
+from cratedig.operations.runner import record, select_items
+
 from bench.seed import seed_library
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.db import make_engine, migrate
-from cratedig.operations.reprocess import (
-    ReprocessRequest,
-    run_reprocess,
-    select_candidates,
-    start_reprocess,
-)
 from cratedig.pipeline.queue import start_dbos, stop_dbos
 from cratedig.runtime import start_runtime, stop_runtime
 from tests.db.conftest import create_postgres_database, drop_postgres_database
@@ -42,13 +41,12 @@ def run_backend(name: str, database_url: str, system_url: str, root: Path, rows:
     start_dbos(settings, worker=False)
     try:
         started = time.perf_counter()
-        request = ReprocessRequest()
-        with runtime.transaction() as session:
-            selection = select_candidates(session, request)
+        request, kind = ReprocessRequest(), get_kind("reprocess")
+        selection = select_items(runtime, kind, request)
         selected = time.perf_counter()
-        operation_id = start_reprocess(selection, request, origin="bench")
+        operation_id = record(runtime, kind, request, selection, origin="bench")
         recorded = time.perf_counter()
-        result = run_reprocess(operation_id, skip_reset=False, out=lambda _line: None)
+        result = resume(runtime, operation_id, out=lambda _line: None).summary
         done = time.perf_counter()
     finally:
         stop_dbos(grace_seconds=0)

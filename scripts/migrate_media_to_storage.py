@@ -6,7 +6,7 @@ Run from the repository root with the venv active:
 
 import sys
 
-from cratedig.operations.commands import run_script
+from cratedig.operations.cli import run_script
 
 if __name__ == "__main__":
     sys.exit(run_script("migrate_media", __doc__.splitlines()[0]))

@@ -26,7 +26,7 @@ from cratedig.http.rate_limit import SubmitRateLimit
 from cratedig.http.request_context import RequestContext
 from cratedig.logging import Redactor, secrets_of
 from cratedig.media_routes import router as media_router
-from cratedig.operations.routes import router as operations_router
+from cratedig.operations.routes import build_router as operations_router
 from cratedig.pipeline.worker import (
     embedded_worker_settings,
     start_processing,
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(operations_router)  # before /samples/{id}: /samples/reprocess
+    app.include_router(operations_router())  # before /samples/{id}: /samples/reprocess
     app.include_router(samples_router)
     app.include_router(creators_router)
     app.include_router(media_router)

@@ -10,8 +10,11 @@ from sqlalchemy import select
 
 from cratedig.models import Sample, SampleStatus
 from cratedig.operations.artifacts import REQUIRED
+from cratedig.operations.kinds.reprocess import ReprocessRequest
+from cratedig.operations.texts.reprocess import reprocess_ids
 from tests.api.conftest import Api, queued_workflow_ids
 from tests.fixtures.factories import make_creator, make_sample
+from tests.operations.plumbing import resume, start
 
 
 def rows(api: Api) -> list[tuple[Any, ...]]:
@@ -116,8 +119,6 @@ def test_a_sample_already_queued_is_not_queued_twice(api: Api) -> None:
 
 
 def test_the_trigger_resets_clears_errors_and_keeps_media(api: Api) -> None:
-    from cratedig.operations import reprocess
-
     failed = make_sample(
         status=SampleStatus.FAILED,
         error_code="network",
@@ -126,12 +127,9 @@ def test_the_trigger_resets_clears_errors_and_keeps_media(api: Api) -> None:
     )
     kept = make_sample()
     api.add(failed, kept)
-    request = reprocess.ReprocessRequest()
-    with api.runtime.transaction() as session:
-        selection = reprocess.select_candidates(session, request)
-    operation_id = reprocess.start_reprocess(selection, request, origin="cli")
+    operation_id, _ = start("reprocess", ReprocessRequest(), origin="cli")
     lines: list[str] = []
-    result = reprocess.run_reprocess(operation_id, skip_reset=False, out=lines.append)
+    result = resume(operation_id, out=lines.append)
     assert (result.total, result.triggered, result.failed) == (2, 2, 0)
     assert f"  ✓ Pipeline triggered for sample {failed.id}" in lines
     assert f"  Reset sample {failed.id} to pending" in lines
@@ -148,16 +146,10 @@ def test_the_trigger_resets_clears_errors_and_keeps_media(api: Api) -> None:
 
 
 def test_skip_reset_keeps_the_status(api: Api) -> None:
-    from cratedig.operations import reprocess
-
     done = make_sample()
     api.add(done)
-    operation_id = reprocess.start_reprocess(
-        reprocess.Selection([reprocess.Candidate(done.id, done.source_url, None, "completed", "")]),
-        reprocess.ReprocessRequest(skip_reset=True),
-        origin="cli",
-    )
-    reprocess.run_reprocess(operation_id, skip_reset=True, out=lambda _line: None)
+    operation_id, _ = start("reprocess", ReprocessRequest(skip_reset=True), "cli", [done.id])
+    resume(operation_id)
     with api.runtime.transaction() as session:
         again = session.get(Sample, done.id)
         assert again is not None and again.status is SampleStatus.COMPLETED
@@ -171,13 +163,12 @@ def test_skip_reset_keeps_the_status(api: Api) -> None:
 def test_a_bulk_enqueue_that_meets_an_existing_workflow_still_queues_every_sample(
     api: Api,
 ) -> None:
-    from cratedig.operations import reprocess
     from cratedig.pipeline.queue import enqueue_sample
 
     first, second = make_sample(), make_sample()
     api.add(first, second)
     enqueue_sample(first.id, 1)  # the id the bulk enqueue will use: its transaction aborts
-    result = reprocess.reprocess_samples([first.id, second.id], out=lambda _line: None)
+    result = reprocess_ids(api.runtime, [first.id, second.id], out=lambda _line: None)
     assert (result.triggered, result.failed) == (2, 0)
     assert queued_workflow_ids(f"sample-{second.id}-g1")
 
@@ -186,6 +177,7 @@ def test_backfill_hls_dry_run_then_start(api: Api) -> None:
     needs = make_sample(mp3_key="samples/a/audio.mp3")
     has = make_sample(mp3_key="samples/b/audio.mp3", hls_key="samples/b/hls/playlist.m3u8")
     api.add(needs, has)
+    api.runtime.storage.put_bytes("samples/b/hls/playlist.m3u8", b"#EXTM3U\n")  # its stream
     before = rows(api)
     dry = api.client.post("/api/v1/admin/backfill-hls", json={"dry_run": True}).json()
     assert (dry["status"], dry["total_samples"]) == ("dry_run", 1)
@@ -220,12 +212,11 @@ def test_broken_links_only_counts_only_the_broken(api: Api) -> None:
 
 
 def test_a_busy_sample_is_left_to_its_running_pipeline(api: Api) -> None:
-    from cratedig.operations import reprocess
     from cratedig.pipeline.queue import enqueue_sample
 
     busy, idle = make_sample(status=SampleStatus.PENDING), make_sample()
     api.add(busy, idle)
     enqueue_sample(busy.id, busy.generation)
-    result = reprocess.reprocess_samples([busy.id, idle.id], out=lambda _line: None)
+    result = reprocess_ids(api.runtime, [busy.id, idle.id], out=lambda _line: None)
     assert (result.triggered, result.skipped) == (1, 1)
     assert not queued_workflow_ids(f"sample-{busy.id}-g1")

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from cratedig.config import Settings
 from cratedig.media.process import process_file
 from cratedig.models import OperationItem, SampleStatus
-from cratedig.operations.backfill_hls import BackfillRequest, run_backfill, start_backfill
-from cratedig.operations.reprocess import reprocess_samples
+from cratedig.operations.kinds.backfill_hls import BackfillRequest
+from cratedig.operations.texts.reprocess import reprocess_ids
 from cratedig.pipeline.queue import enqueue_sample, workflow_id
 from cratedig.process_options import process_options
 from cratedig.runtime import Runtime
@@ -33,6 +33,7 @@ from tests.faults.held_source import HeldSources
 from tests.faults.s3_gateway import RestartableS3
 from tests.fixtures.media import make_clip
 from tests.operations.conftest import publish_clip
+from tests.operations.plumbing import resume, start
 from tests.pipeline.conftest import add_url_sample, running_pipeline
 
 CLIP_SECONDS = 3.0
@@ -141,7 +142,7 @@ def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
         first_objects = s3_objects(f"{prefix}/{sample_prefix(sample_id)}/")
 
         hold = sources.hold("/long.mp3")
-        reprocess_samples([sample_id], origin="test", out=lambda _line: None)
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
         assert hold.requested.wait(60), "the reprocess never asked for the source"
         s3.stop_gateway()
         hold.release()
@@ -162,7 +163,7 @@ def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
         assert s3_objects(f"{prefix}/{sample_prefix(sample_id)}/") == first_objects
         assert first_keys <= first_objects
 
-        reprocess_samples([sample_id], origin="test", out=lambda _line: None)
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
         assert result_of(sample_id, 2) == "completed"
         done = load(runtime, sample_id)
         assert done.status is SampleStatus.COMPLETED and done.generation == 2
@@ -200,8 +201,8 @@ def test_an_hls_backfill_cut_by_an_outage_is_rerun_and_finishes_the_rest(
             if line.strip().startswith("Progress: 1 succeeded"):
                 s3.stop_gateway()
 
-        operation_id, _ = start_backfill(BackfillRequest())
-        first = run_backfill(operation_id, BackfillRequest(), cut_after_the_first)
+        operation_id, _ = start("backfill_hls", BackfillRequest())
+        first = resume(operation_id, cut_after_the_first)
         assert (first.total, first.succeeded, first.failed) == (3, 1, 2)
         states = operation_states(runtime, operation_id)
         assert sorted(state for state, _ in states.values()) == ["done", "failed", "failed"]
@@ -214,9 +215,9 @@ def test_an_hls_backfill_cut_by_an_outage_is_rerun_and_finishes_the_rest(
         for sample_id in set(ids) - done_first:  # no sample points at a half-uploaded stream
             assert load(runtime, sample_id).hls_key is None
 
-        rerun_id, chosen = start_backfill(BackfillRequest())
+        rerun_id, chosen = start("backfill_hls", BackfillRequest())
         assert set(chosen) == set(ids) - done_first
-        second = run_backfill(rerun_id, BackfillRequest(), lambda _line: None)
+        second = resume(rerun_id)
         assert (second.total, second.succeeded, second.failed) == (2, 2, 0)
         for sample_id in ids:
             sample = load(runtime, sample_id)

@@ -12,20 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from cratedig.models import OperationItem, Sample, SampleStatus
-from cratedig.operations.backfill_hls import (
-    NOT_MIGRATED,
-    BackfillRequest,
-    add_arguments,
-    run_backfill,
-    run_command,
-    start_backfill,
-)
 from cratedig.operations.console import WIDE_RULE
-from cratedig.operations.tracking import OperationOut, operation_report
+from cratedig.operations.kinds.backfill_hls import NOT_MIGRATED, BackfillRequest
+from cratedig.operations.repository import operation_report
+from cratedig.operations.schemas import OperationOut
 from cratedig.runtime import Runtime
 from cratedig.storage import Storage
 from cratedig.storage.keys import HLS_PLAYLIST, hls_prefix, sample_key
 from tests.fixtures.media import decoded_frames, ffprobe
+from tests.operations import plumbing
 from tests.operations.conftest import publish_clip
 
 CLIP_SECONDS = 6.0  # the processed_clip fixture's length
@@ -38,11 +33,26 @@ def without_hls(runtime: Runtime, processed: Path, **fields: Any) -> Sample:
     )
 
 
+def start_backfill(request: BackfillRequest) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """Choose and record a backfill as the API does; its id and samples."""
+    return plumbing.start("backfill_hls", request)
+
+
+def run_backfill(operation_id: uuid.UUID, request: BackfillRequest, out: Any) -> Any:
+    """Run a recorded backfill here; its summary."""
+    return plumbing.resume(operation_id, out)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The command as typed."""
+    return plumbing.run_command("backfill_hls", args)
+
+
 def backfill(request: BackfillRequest, out: list[str] | None = None) -> tuple[uuid.UUID, Any]:
-    """Start and run a backfill as the API does; its id and summary."""
-    operation_id, _ = start_backfill(request)
+    """Run a backfill as the command does; its id and summary."""
     sink = out.append if out is not None else (lambda _line: None)
-    return operation_id, run_backfill(operation_id, request, sink)
+    text = plumbing.execute("backfill_hls", request, sink)
+    return text.operation_id, text.summary
 
 
 def reload(runtime: Runtime, sample_id: uuid.UUID) -> Sample:
@@ -342,8 +352,7 @@ def test_the_command_prints_the_reference_output(
     monkeypatch.setenv("CRATEDIG_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CRATEDIG_DBOS_SYSTEM_DATABASE_URL", settings.dbos_system_database_url)
     monkeypatch.setenv("CRATEDIG_STORAGE_URL", settings.storage_url)
-    parser = argparse.ArgumentParser(prog="backfill_hls_streams.py")
-    add_arguments(parser)
+    parser = plumbing.parser_for("backfill_hls", "backfill_hls_streams.py")
 
     assert run_command(parser.parse_args(["--dry-run"])) == 0
     dry = capsys.readouterr().out

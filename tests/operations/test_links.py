@@ -18,13 +18,16 @@ import pytest
 from sqlalchemy import select
 
 from cratedig.models import Sample, SampleStatus
-from cratedig.operations import links
-from cratedig.operations.links import BrokenArtifact, CheckLinksRequest, check_samples
-from cratedig.operations.tracking import operation_report
-from cratedig.runtime import Runtime
+from cratedig.operations.kinds.check_links import CheckLinksRequest
+from cratedig.operations.library_repository import sample_ids
+from cratedig.operations.link_check import BrokenArtifact
+from cratedig.operations.link_check import check_samples as check_with
+from cratedig.operations.repository import operation_report
+from cratedig.runtime import Runtime, current_runtime
 from cratedig.storage.keys import hls_segment_name, sample_key
 from tests.fixtures.factories import make_creator, make_sample
 from tests.fixtures.http_server import Route, loopback_server
+from tests.operations import plumbing
 from tests.operations.conftest import add, publish_clip
 
 MEDIA = b"m" * 5000  # comfortably above the 100-byte floor
@@ -85,6 +88,35 @@ def silent_server() -> Iterator[str]:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def check_samples(
+    ids: list[uuid.UUID], *, timeout: float = 10.0, progress: Any = None
+) -> dict[uuid.UUID, list[BrokenArtifact]]:
+    """The engine on the current runtime."""
+    return check_with(current_runtime(), ids, timeout=timeout, progress=progress)
+
+
+class links:  # noqa: N801 (stands for the module the kind's functions were in)
+    """The link check as its callers run it."""
+
+    @staticmethod
+    def select_samples(session: Any, request: CheckLinksRequest) -> list[uuid.UUID]:
+        return sample_ids(session, request.status, request.limit)
+
+    @staticmethod
+    def start_check(
+        request: CheckLinksRequest, origin: str = "api"
+    ) -> tuple[uuid.UUID, list[uuid.UUID]]:
+        return plumbing.start("check_links", request, origin)
+
+    @staticmethod
+    def run_check(operation_id: uuid.UUID, request: CheckLinksRequest, out: Any) -> Any:
+        return plumbing.resume(operation_id, out)
+
+    @staticmethod
+    def run_command(args: argparse.Namespace) -> int:
+        return plumbing.run_command("check_links", args)
 
 
 def external(runtime: Runtime, processed: Path, **urls: str) -> Sample:
@@ -323,8 +355,7 @@ def command(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, *argv: str) -> in
         "ALLOWED_SOURCE_HOSTS": "127.0.0.1",
     }.items():
         monkeypatch.setenv(f"CRATEDIG_{name}", value)
-    parser = argparse.ArgumentParser(prog="cratedig check-links")
-    links.add_arguments(parser)
+    parser = plumbing.parser_for("check_links", "cratedig check-links")
     return links.run_command(parser.parse_args(list(argv)))
 
 

@@ -21,19 +21,13 @@ from sqlalchemy import select
 from cratedig.config import Settings
 from cratedig.models import Creator, Operation, OperationItem, Sample, SampleStatus
 from cratedig.operations.console import RULE
-from cratedig.operations.migrate_media import (
-    MigrateRequest,
-    MigrateSummary,
-    add_arguments,
-    is_tiktok_host,
-    our_key,
-    run_command,
-    run_migration,
-    select_subjects,
-    start_migration,
-)
-from cratedig.operations.tracking import ItemState, Subject, operation_report, set_item
-from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.operations.kinds.migrate_media import MigrateRequest
+from cratedig.operations.library_repository import subjects_with_external_media
+from cratedig.operations.media_fetch import is_tiktok_host, our_key
+from cratedig.operations.repository import operation_report, record_outcomes
+from cratedig.operations.states import Item, ItemState, Outcome, Subject
+from cratedig.operations.texts.migrate_media import MigrateSummary
+from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
 from cratedig.storage.keys import (
     COVER,
     ORIGIN_COVER,
@@ -46,6 +40,7 @@ from tests.fixtures.factories import make_creator, make_sample
 from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
 from tests.fixtures.s3server import S3Server
 from tests.fixtures.tiktok_site import IMAGE_CDN, VIDEO_CDN, FakePost, TikTokWorld, image_bytes
+from tests.operations import plumbing
 from tests.operations.conftest import add, running_runtime
 
 BASE = "https://media.cratedig.test/library"  # our public media base URL (never resolved)
@@ -92,13 +87,48 @@ def tiktok_image(name: str) -> str:
     return f"https://{IMAGE_CDN}/obj/tos-maliva-p-0068/{name}?x-expires=1999999999"
 
 
+def start_migration(request: MigrateRequest, origin: str = "api") -> tuple[uuid.UUID, int]:
+    """Choose and record a migration; its id and how many subjects."""
+    operation_id, subjects = plumbing.start("migrate_media", request, origin)
+    return operation_id, len(subjects)
+
+
+def run_migration(operation_id: uuid.UUID, request: MigrateRequest, out: Any) -> MigrateSummary:
+    """Run a recorded migration here (a resumed run); its summary."""
+    summary: MigrateSummary = plumbing.resume(operation_id, out)
+    return summary
+
+
+def select_subjects(session: Any, request: MigrateRequest) -> tuple[list[Any], list[Any]]:
+    """The samples and creators a migration would choose."""
+    return subjects_with_external_media(session, request.limit)
+
+
+def set_item(
+    operation_id: uuid.UUID, subject: Subject, subject_id: uuid.UUID, state: ItemState, detail: str
+) -> None:
+    """Record one item's outcome, as a run does."""
+    with current_runtime().transaction() as session:
+        outcome = (Item(subject, subject_id), Outcome(state, detail))
+        record_outcomes(session, operation_id, [outcome])
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The command's flags, on a parser of the same name."""
+    return plumbing.parser_for("migrate_media", parser.prog)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The command as typed."""
+    return plumbing.run_command("migrate_media", args)
+
+
 def migrate(request: MigrateRequest | None = None) -> tuple[MigrateSummary, list[str]]:
-    """Start and run a migration as the API's worker does; its summary and output lines."""
+    """Run a migration as the command does; its summary and output lines."""
     request = request or MigrateRequest()
-    operation_id, _ = start_migration(request)
     lines: list[str] = []
-    summary = run_migration(operation_id, request, lambda text: lines.extend(text.split("\n")))
-    return summary, lines  # as printed, line by line
+    text = plumbing.execute("migrate_media", request, lambda line: lines.extend(line.split("\n")))
+    return text.summary, lines  # as printed, line by line
 
 
 def reload(runtime: Runtime, model: type[Any], subject_id: uuid.UUID) -> Any:
@@ -503,8 +533,7 @@ def test_the_command_prints_the_reference_output(
     monkeypatch.chdir(tmp_path)
     for name, value in command_env(runtime, world).items():
         monkeypatch.setenv(name, value)
-    parser = argparse.ArgumentParser(prog="migrate_media_to_storage")
-    add_arguments(parser)
+    parser = add_arguments(argparse.ArgumentParser(prog="migrate_media_to_storage"))
 
     assert run_command(parser.parse_args(["--limit", "5"])) == 1
 
@@ -573,8 +602,7 @@ def test_the_command_prints_the_reference_output(
 
 
 def test_bad_flags_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser(prog="migrate_media_to_storage")
-    add_arguments(parser)
+    parser = add_arguments(argparse.ArgumentParser(prog="migrate_media_to_storage"))
     for argv in (["--limit", "0"], ["--limit", "x"], ["--reprocess-expired", "nope"]):
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args(argv)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from cratedig.models import Sample
-from cratedig.operations.backfill_hls import BackfillRequest, start_backfill
 from cratedig.operations.follow import follow_operation
+from cratedig.operations.kinds.backfill_hls import BackfillRequest
 from cratedig.operations.runner import enqueue_operation
 from tests.operations.conftest import publish_clip
+from tests.operations.plumbing import start
 from tests.pipeline.conftest import running_pipeline
 
 
 def test_a_queued_backfill_runs_on_the_worker(tmp_path: Path, processed_clip: Path) -> None:
     with running_pipeline("sqlite", tmp_path) as runtime:
         sample = publish_clip(runtime, processed_clip, skip=("hls",))
-        operation_id, ids = start_backfill(BackfillRequest(batch_size=2), origin="api")
+        operation_id, ids = start("backfill_hls", BackfillRequest(batch_size=2), origin="api")
         assert ids == [sample.id]
         enqueue_operation(operation_id)
         enqueue_operation(operation_id)  # a double click queues nothing twice

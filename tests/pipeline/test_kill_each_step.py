@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from cratedig.api import create_app
 from cratedig.models import SampleStatus
-from cratedig.operations.reprocess import reprocess_samples
+from cratedig.operations.texts.reprocess import reprocess_ids
 from cratedig.pipeline.queue import enqueue_sample
 from cratedig.pipeline.tracking import STEPS
 from cratedig.storage.keys import generation_prefix, sample_prefix, staging_prefix
@@ -114,7 +114,7 @@ def test_a_reprocessed_sample_serves_its_previous_generation_until_the_new_one_i
     first = load_sample(runtime, sample_id)
     first_keys, first_mp3 = served_keys(runtime, first), _served_mp3(client, sample_id)
 
-    assert reprocess_samples([sample_id], out=lambda _line: None).triggered == 1
+    assert reprocess_ids(runtime, [sample_id], out=lambda _line: None).triggered == 1
     smaller = env | {"CRATEDIG_MEDIA__MP3_BITRATE_KBPS": "128"}  # generation 1 differs
     for point in ("process_audio", "publish:copied", "publish:switched"):
         assert run_until_signalled(smaller, "worker-g", log, point) == KILLED, log.read_text()

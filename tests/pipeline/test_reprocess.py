@@ -4,13 +4,14 @@ generation through the full pipeline, and the report follows it to the end."""
 from __future__ import annotations
 
 from cratedig.models import SampleStatus
-from cratedig.operations import reprocess
 from cratedig.operations.follow import follow_operation, progress_line
+from cratedig.operations.kinds.reprocess import ReprocessRequest
 from cratedig.operations.runner import enqueue_operation
 from cratedig.runtime import Runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import sample_prefix
 from tests.fixtures.http_server import LoopbackServer
+from tests.operations.plumbing import start
 from tests.pipeline.conftest import add_url_sample, run_pipeline
 
 
@@ -19,11 +20,9 @@ def test_a_reprocess_runs_every_sample_again_and_reports_it(
 ) -> None:
     ids = [add_url_sample(runtime, f"{media_server.base}/loop.mp3?take={n}") for n in range(3)]
     assert [run_pipeline(sample_id) for sample_id in ids] == ["completed"] * 3
-    request = reprocess.ReprocessRequest(filter_status=SampleStatus.COMPLETED, limit=2)
-    with runtime.transaction() as session:
-        selection = reprocess.select_candidates(session, request)
-    assert [c.id for c in selection.candidates] == ids[:2]  # oldest first, limited
-    operation_id = reprocess.start_reprocess(selection, request, origin="api")
+    request = ReprocessRequest(filter_status=SampleStatus.COMPLETED, limit=2)
+    operation_id, candidates = start("reprocess", request, origin="api")
+    assert candidates == ids[:2]  # oldest first, limited
     enqueue_operation(operation_id)  # as the API does: the worker triggers the pipelines
     lines: list[str] = []
     report = follow_operation(operation_id, poll_seconds=0.2, timeout=120, out=lines.append)

@@ -1,4 +1,4 @@
-"""What the operation commands share: the runtime they run in, their output, the confirmation."""
+"""What the operation commands share: their output, the confirmation, flag types, the runtime."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from cratedig.config import load_settings
+from cratedig.pipeline.queue import start_dbos, stop_dbos
 from cratedig.runtime import Runtime, start_runtime, stop_runtime
 
 Output = Callable[[str], None]
-"""Where an operation writes its progress lines: `print` on the command line, a log in the API."""
+"""Where a command writes its lines: `say` on the command line, a list in tests."""
 
 RULE = "=" * 60
 WIDE_RULE = "=" * 80
@@ -26,8 +27,6 @@ def say(line: str = "") -> None:
 def operation_runtime(*, enqueue: bool = False) -> Iterator[Runtime]:
     """The runtime for a command (same settings as the service: CRATEDIG_*, .env); with
     `enqueue`, also a DBOS client that can queue pipelines for the workers."""
-    from cratedig.pipeline.queue import start_dbos, stop_dbos
-
     runtime = start_runtime(load_settings())
     try:
         if enqueue:
@@ -41,12 +40,12 @@ def operation_runtime(*, enqueue: bool = False) -> Iterator[Runtime]:
         stop_runtime()
 
 
-def confirm(prompt: str = "Type 'yes' to continue: ", *, assume_yes: bool = False) -> bool:
+def confirm(out: Output, prompt: str = "Type 'yes' to continue: ", *, assume_yes: bool) -> bool:
     """Ask for 'yes'; refuse (False) without a terminal unless `assume_yes`."""
     if assume_yes:
         return True
     if not sys.stdin.isatty():
-        say("Refusing to continue without confirmation: stdin is not a terminal (pass --yes).")
+        out("Refusing to continue without confirmation: stdin is not a terminal (pass --yes).")
         return False
     try:
         return input(prompt).strip().lower() == "yes"

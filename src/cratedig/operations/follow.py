@@ -7,7 +7,8 @@ import time
 import uuid
 
 from cratedig.operations.console import Output, say
-from cratedig.operations.tracking import OperationOut, operation_report
+from cratedig.operations.repository import operation_report
+from cratedig.operations.schemas import OperationOut
 from cratedig.runtime import current_runtime
 
 BAR_WIDTH = 30

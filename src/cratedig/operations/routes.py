@@ -1,135 +1,132 @@
-"""The operations API: reprocess, HLS backfill, media migration, link check; their reports.
+"""The operations API: a route per kind (from the registry), retry, the pipeline, reports.
 
-Every route here needs the admin token. Starting an operation records it with its items and
-queues it for a worker; the response comes at once, and `GET /operations/{id}` follows it.
+Every route here needs the admin token. Starting an operation chooses and records it with its
+items in the request's transaction, commits, then queues it for a worker; the response comes
+at once, and `GET /operations/{id}` follows it.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: each kind's route takes the kind's own request
+# model as its body, set on the endpoint at run time, which FastAPI reads as a real type.
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
-from sqlalchemy import select
+from pydantic import BaseModel
 
-from cratedig.deps import AdminDep, SessionDep
+from cratedig.deps import AdminDep, RuntimeDep, SessionDep
 from cratedig.errors import ApiError, error_responses
-from cratedig.models import OperationItem, Sample, SampleStatus
-from cratedig.operations import reprocess
+from cratedig.models import Sample
 from cratedig.operations.dashboard import PipelineOverview, pipeline_overview
-from cratedig.operations.runner import enqueue_operation
-from cratedig.operations.tracking import (
-    OperationOut,
-    Subject,
+from cratedig.operations.framework import Kind, all_kinds, get_kind, subjects_of
+from cratedig.operations.library_repository import sample_lines
+from cratedig.operations.repository import (
+    create_operation,
     finish_operation,
     operation_report,
     recent_operations,
 )
+from cratedig.operations.runner import enqueue_operation, run_operation
+from cratedig.operations.schemas import DryRunItem, OperationOut, OperationStarted
+from cratedig.operations.states import Item, Selection, Subject, SubjectNotFoundError
 
-# Every route needs the admin token; a JSON body can be malformed or too large.
-router = APIRouter(prefix="/api/v1", tags=["operations"], responses=error_responses(401, 403, 422))
-WITH_BODY = error_responses(400, 413)
+WITH_BODY = error_responses(400, 404, 413)
 DRY_RUN_SHOWN = 1000
 
 
-# Request bodies are strict: unknown fields are refused, and `true` is not a number nor
-# "yes" a boolean (pydantic's lax mode would take both).
-class ReprocessBody(BaseModel):
-    """The reference's request body; every field optional (`{}` means all samples)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    filter_status: SampleStatus | None = None
-    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
-    skip_reset: StrictBool = False
-    dry_run: StrictBool = False
-    broken_links_only: StrictBool = False
-
-
-class BackfillBody(BaseModel):
-    """HLS backfill: which samples, and whether only to list them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
-    dry_run: StrictBool = False
-    sample_id: uuid.UUID | None = None
-    batch_size: StrictInt = Field(1, ge=1, le=16)
-
-
-class MigrateBody(BaseModel):
-    """Media migration: how many, and whether only to list them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
-    dry_run: StrictBool = False
-
-
-class CheckLinksBody(BaseModel):
-    """Link check: which samples, and whether to reprocess the broken ones."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: SampleStatus | None = None
-    limit: StrictInt | None = Field(None, ge=1, le=1_000_000)
-    repair: StrictBool = False
+def build_router() -> APIRouter:
+    """The operations routes, one per registered kind."""
+    # Every route needs the admin token; a JSON body can be malformed or too large.
+    router = APIRouter(
+        prefix="/api/v1", tags=["operations"], responses=error_responses(401, 403, 422)
+    )
+    for kind in all_kinds().values():
+        router.add_api_route(
+            kind.path,
+            _start_route(kind),
+            methods=["POST"],
+            response_model=OperationStarted,
+            responses=WITH_BODY,
+            name=f"start_{kind.name}",
+            summary=kind.summary[:1].upper() + kind.summary[1:],
+            description=f"{kind.summary[:1].upper() + kind.summary[1:]} (admin).",
+        )
+    router.add_api_route(
+        "/samples/{sample_id}/retry",
+        retry_sample,
+        methods=["POST"],
+        response_model=OperationStarted,
+        responses=error_responses(404),
+    )
+    router.add_api_route("/pipeline", pipeline, methods=["GET"], response_model=PipelineOverview)
+    router.add_api_route(
+        "/operations", list_operations, methods=["GET"], response_model=list[OperationOut]
+    )
+    router.add_api_route(
+        "/operations/{operation_id}",
+        get_operation,
+        methods=["GET"],
+        response_model=OperationOut,
+        responses=error_responses(404),
+    )
+    return router
 
 
-class DryRunItem(BaseModel):
-    """A sample a dry run would process, and why."""
+def _start_route(kind: Kind[Any]) -> Callable[..., OperationStarted]:
+    def start(
+        body: BaseModel, _admin: AdminDep, session: SessionDep, runtime: RuntimeDep
+    ) -> OperationStarted:
+        try:
+            selection = kind.select(runtime, session, body, ())
+        except SubjectNotFoundError as exc:
+            raise ApiError(404, "not_found", str(exc), exc.field_name) from exc
+        session.commit()  # end the read: slow checks must not hold the database
+        selection = kind.refine(runtime, body, selection)
+        params = kind.params(body) | {"skipped": len(selection.skipped)}
+        dry_run = bool(getattr(body, "dry_run", False))
+        operation_id = create_operation(
+            session, kind.name, params, selection.items, dry_run=dry_run, origin="api"
+        )
+        return _answer(kind, session, selection, operation_id, dry_run)
 
-    id: uuid.UUID
-    source_url: str | None = None
-    creator: str | None = None
-    status: str | None = None
-    reason: str | None = None
+    start.__annotations__["body"] = kind.request_model
+    start.__name__ = start.__qualname__ = f"start_{kind.name}"
+    return start
 
 
-class OperationStarted(BaseModel):
-    """The reference's response, plus the operation to follow."""
-
-    message: str
-    total_samples: int
-    status: Literal["started", "dry_run", "completed"]
-    operation_id: uuid.UUID | None = None
-    skipped: int = 0
-    samples: list[DryRunItem] | None = None
-
-
-@router.post("/samples/reprocess", response_model=OperationStarted, responses=WITH_BODY)
-def reprocess_samples(
-    body: ReprocessBody, _admin: AdminDep, session: SessionDep
+def _answer(
+    kind: Kind[Any],
+    session: SessionDep,
+    selection: Selection,
+    operation_id: uuid.UUID,
+    dry_run: bool,
 ) -> OperationStarted:
-    """Reprocess samples through the full pipeline (admin)."""
-    request = reprocess.ReprocessRequest(**body.model_dump())
-    session.rollback()  # read nothing here: on SQLite an open transaction holds the write lock
-    selection = reprocess.choose_samples(request)
-    total, skipped = len(selection.candidates), len(selection.skipped)
-    if total == 0:
+    total, skipped = selection.count(Subject.SAMPLE), len(selection.skipped)
+    phrase = kind.phrase or kind.name.replace("_", " ")
+    if not selection.items:
+        finish_operation(session, operation_id, message="nothing to do")
         return OperationStarted(
-            message=f"No samples to reprocess ({skipped} skipped).",
+            message=f"Nothing to do: no {kind.subject_word} need it ({skipped} skipped).",
             total_samples=0,
             status="completed",
+            operation_id=operation_id,
             skipped=skipped,
         )
-    operation_id = reprocess.start_reprocess(selection, request, origin="api")
-    if request.dry_run:
-        finish_operation(operation_id, message=f"dry run: {total} samples would be reprocessed")
-        items = [DryRunItem(**c.__dict__) for c in selection.candidates[:DRY_RUN_SHOWN]]
+    if dry_run:
+        finish_operation(session, operation_id, message=kind.dry_run_message(selection))
         return OperationStarted(
-            message=f"Dry run: {total} samples would be reprocessed. Nothing was changed.",
+            message=f"Dry run: {phrase} {total} samples would run. Nothing was changed.",
             total_samples=total,
             status="dry_run",
             operation_id=operation_id,
             skipped=skipped,
-            samples=items,
+            samples=_describe(session, selection.items[:DRY_RUN_SHOWN]),
         )
+    session.commit()  # a workflow is queued only for a committed operation
     enqueue_operation(operation_id)
     return OperationStarted(
         message=(
-            f"Started reprocessing {total} samples in the background. "
+            f"Started {phrase} {total} samples in the background. "
             f"Follow it at /api/v1/operations/{operation_id}."
         ),
         total_samples=total,
@@ -139,63 +136,55 @@ def reprocess_samples(
     )
 
 
-@router.post("/admin/backfill-hls", response_model=OperationStarted, responses=WITH_BODY)
-def backfill_hls(body: BackfillBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
-    """Add HLS streams to completed samples that only have an MP3 (admin)."""
-    from cratedig.operations import backfill_hls as op
-
-    request = op.BackfillRequest(**body.model_dump())
-    operation_id, ids = op.start_backfill(request, origin="api")
-    return _started(session, operation_id, ids, request.dry_run, "HLS backfill of")
-
-
-@router.post("/admin/migrate-media", response_model=OperationStarted, responses=WITH_BODY)
-def migrate_media(body: MigrateBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
-    """Re-host media still on external hosts (TikTok's CDN) in our storage (admin)."""
-    from cratedig.operations import migrate_media as op
-
-    request = op.MigrateRequest(**body.model_dump())
-    operation_id, count = op.start_migration(request, origin="api")
-    sample_ids = _sample_items(session, operation_id)
-    session.rollback()  # end the read: on SQLite it holds the lock finish_operation needs
-    return _started(session, operation_id, sample_ids, request.dry_run, "media migration of", count)
-
-
-@router.post("/admin/check-links", response_model=OperationStarted, responses=WITH_BODY)
-def check_links(body: CheckLinksBody, _admin: AdminDep, session: SessionDep) -> OperationStarted:
-    """Check every artifact of the chosen samples; with `repair`, reprocess the broken (admin)."""
-    from cratedig.operations import links as op
-
-    request = op.CheckLinksRequest(**body.model_dump())
-    operation_id, ids = op.start_check(request, origin="api")
-    return _started(session, operation_id, ids, False, "link check of")
+def _describe(session: SessionDep, items: list[Item]) -> list[DryRunItem]:
+    lines = sample_lines(session, subjects_of(items, Subject.SAMPLE))
+    described = []
+    for item in items:
+        line = lines.get(item.id)
+        if item.subject is not Subject.SAMPLE:
+            continue
+        if line is None:
+            described.append(DryRunItem(id=item.id, reason=item.reason))
+            continue
+        described.append(
+            DryRunItem(
+                id=item.id,
+                source_url=line.source_url,
+                creator=line.creator,
+                status=line.status.value,
+                reason=item.reason,
+            )
+        )
+    return described
 
 
-@router.post(
-    "/samples/{sample_id}/retry", response_model=OperationStarted, responses=error_responses(404)
-)
-def retry_sample(sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationStarted:
+def retry_sample(
+    sample_id: uuid.UUID, _admin: AdminDep, session: SessionDep, runtime: RuntimeDep
+) -> OperationStarted:
     """Run one sample through the pipeline again, as a one-sample reprocess (admin)."""
-    sample = session.get(Sample, sample_id)
-    if sample is None:
+    if session.get(Sample, sample_id) is None:
         raise ApiError(404, "not_found", f"no sample {sample_id}", "sample_id")
-    session.rollback()
-    result = reprocess.reprocess_samples([sample_id], origin="api", out=lambda _line: None)
+    kind = get_kind("reprocess")
+    request = kind.request_model()
+    selection = kind.select(runtime, session, request, [sample_id])  # nothing to refine
+    operation_id = create_operation(
+        session, kind.name, kind.params(request), selection.items, dry_run=False, origin="api"
+    )
+    session.commit()  # the run's own transactions see the recorded operation
+    run_operation(runtime, operation_id)  # one sample: reset and queued right here
     return OperationStarted(
         message=f"Reprocessing sample {sample_id}.",
         total_samples=1,
         status="started",
-        operation_id=result.operation_id,
+        operation_id=operation_id,
     )
 
 
-@router.get("/pipeline", response_model=PipelineOverview)
 def pipeline(_admin: AdminDep, session: SessionDep) -> PipelineOverview:
     """Counts per status, and the latest pending, processing, failed and completed (admin)."""
     return pipeline_overview(session)
 
 
-@router.get("/operations", response_model=list[OperationOut])
 def list_operations(
     _admin: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[OperationOut]:
@@ -203,83 +192,9 @@ def list_operations(
     return recent_operations(session, limit)
 
 
-@router.get(
-    "/operations/{operation_id}", response_model=OperationOut, responses=error_responses(404)
-)
 def get_operation(operation_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationOut:
     """One operation: request, live counts (and pipelines, for a reprocess), errors (admin)."""
     report = operation_report(session, operation_id)
     if report is None:
         raise ApiError(404, "not_found", f"no operation {operation_id}", "operation_id")
     return report
-
-
-def _started(
-    session: SessionDep,
-    operation_id: uuid.UUID,
-    sample_ids: list[uuid.UUID],
-    dry_run: bool,
-    what: str,
-    subjects: int | None = None,
-) -> OperationStarted:
-    total = len(sample_ids)
-    count = subjects if subjects is not None else total
-    if count == 0:
-        finish_operation(operation_id, message="nothing to do")
-        return OperationStarted(
-            message=f"Nothing to do: no samples need the {what.split(' of')[0]}.",
-            total_samples=0,
-            status="completed",
-            operation_id=operation_id,
-        )
-    if dry_run:
-        finish_operation(operation_id, message=f"dry run: {count} items")
-        return OperationStarted(
-            message=f"Dry run: {what} {total} samples would run. Nothing was changed.",
-            total_samples=total,
-            status="dry_run",
-            operation_id=operation_id,
-            samples=_describe(session, sample_ids[:DRY_RUN_SHOWN]),
-        )
-    enqueue_operation(operation_id)
-    return OperationStarted(
-        message=(
-            f"Started {what} {total} samples in the background. "
-            f"Follow it at /api/v1/operations/{operation_id}."
-        ),
-        total_samples=total,
-        status="started",
-        operation_id=operation_id,
-    )
-
-
-def _describe(session: SessionDep, sample_ids: list[uuid.UUID]) -> list[DryRunItem]:
-    found = {s.id: s for s in session.scalars(select(Sample).where(Sample.id.in_(sample_ids)))}
-    items = []
-    for sample_id in sample_ids:
-        sample = found.get(sample_id)
-        if sample is None:
-            items.append(DryRunItem(id=sample_id))
-            continue
-        creator = sample.creator.username if sample.creator is not None else None
-        items.append(
-            DryRunItem(
-                id=sample_id,
-                source_url=sample.source_url,
-                creator=creator,
-                status=sample.status.value,
-            )
-        )
-    return items
-
-
-def _sample_items(session: SessionDep, operation_id: uuid.UUID) -> list[uuid.UUID]:
-    query = (
-        select(OperationItem.subject_id)
-        .where(
-            OperationItem.operation_id == operation_id,
-            OperationItem.subject_type == Subject.SAMPLE.value,
-        )
-        .order_by(OperationItem.position)
-    )
-    return list(session.scalars(query))

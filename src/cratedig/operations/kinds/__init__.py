@@ -1,0 +1,1 @@
+"""The operation kinds: one module each, holding `KIND` (see operations/framework.py)."""
