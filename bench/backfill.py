@@ -9,16 +9,16 @@ import time
 import uuid
 from pathlib import Path
 
-from cratedig.operations.command import resume
-from cratedig.operations.framework import get_kind
-from cratedig.operations.kinds.backfill_hls import BackfillRequest
-from cratedig.operations.runner import start_operation
 from sqlalchemy import update
 
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.media.process import process_file
 from cratedig.models import Sample
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.backfill_hls import BackfillRequest
+from cratedig.operations.runner import start_operation
 from cratedig.process_options import process_options
 from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
 from cratedig.storage.keys import hls_prefix

@@ -16,16 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cratedig.operations.command import resume
-from cratedig.operations.framework import get_kind
-from cratedig.operations.kinds.check_links import CheckLinksRequest
-from cratedig.operations.link_check import iter_checks
-from cratedig.operations.runner import start_operation
 from sqlalchemy import insert
 
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.models import Sample, SampleSource, SampleStatus
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.check_links import CheckLinksRequest
+from cratedig.operations.link_check import iter_checks
+from cratedig.operations.runner import start_operation
 from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
 from cratedig.storage.keys import hls_segment_name, sample_key
 

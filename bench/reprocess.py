@@ -11,15 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from cratedig.operations.command import resume
-from cratedig.operations.framework import get_kind
-from cratedig.operations.kinds.reprocess import ReprocessRequest
-from cratedig.operations.runner import record, select_items
-
 from bench.seed import seed_library
 from bench.table import print_table
 from cratedig.config import Settings
 from cratedig.db import make_engine, migrate
+from cratedig.operations.command import resume
+from cratedig.operations.framework import get_kind
+from cratedig.operations.kinds.reprocess import ReprocessRequest
+from cratedig.operations.runner import record, select_items
 from cratedig.pipeline.queue import start_dbos, stop_dbos
 from cratedig.runtime import start_runtime, stop_runtime
 from tests.db.conftest import create_postgres_database, drop_postgres_database
