@@ -11,10 +11,11 @@ from sqlalchemy import select
 from cratedig.models import Sample, SampleStatus
 from cratedig.operations.artifacts import REQUIRED
 from cratedig.operations.kinds.reprocess import ReprocessRequest
+from cratedig.operations.runner import run_operation
 from cratedig.operations.texts.reprocess import reprocess_ids
 from tests.api.conftest import Api, queued_workflow_ids
 from tests.fixtures.factories import make_creator, make_sample
-from tests.operations.plumbing import resume, start
+from tests.operations.plumbing import execute, resume, start
 
 
 def rows(api: Api) -> list[tuple[Any, ...]]:
@@ -220,3 +221,70 @@ def test_a_busy_sample_is_left_to_its_running_pipeline(api: Api) -> None:
     result = reprocess_ids(api.runtime, [busy.id, idle.id], out=lambda _line: None)
     assert (result.triggered, result.skipped) == (1, 1)
     assert not queued_workflow_ids(f"sample-{busy.id}-g1")
+
+
+def listed(api: Api, **params: Any) -> list[str]:
+    """The ids the public library lists, page by page."""
+    ids: list[str] = []
+    cursor = None
+    while True:
+        query = params | ({"cursor": cursor} if cursor else {})
+        page = api.client.get("/api/v1/samples", params=query).json()
+        ids += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+def test_a_full_reprocess_keeps_published_samples_listed_and_playable(api: Api) -> None:
+    published = [make_sample(mp3_key=f"samples/p{n}/audio.mp3") for n in range(4)]
+    never = make_sample(status=SampleStatus.PENDING)  # submitted, nothing published yet
+    api.add(*published, never)
+    newest_first = [str(s.id) for s in reversed(published)]
+    assert listed(api) == newest_first
+
+    body = api.client.post("/api/v1/samples/reprocess", json={"limit": 2}).json()
+    run_operation(api.runtime, uuid.UUID(body["operation_id"]))  # as the worker does it
+
+    statuses = {row[0]: row[1] for row in rows(api)}
+    assert [statuses[s.id] for s in published] == [SampleStatus.PENDING] * 2 + [
+        SampleStatus.COMPLETED
+    ] * 2
+    assert listed(api) == newest_first  # pending (being reprocessed) and completed, merged
+    assert listed(api, limit=1) == newest_first  # across pages too
+    assert listed(api, sort="oldest", limit=3) == newest_first[::-1]
+    first = api.client.get("/api/v1/samples", params={"limit": 100}).json()["items"][-1]
+    assert first["audio_url_mp3"].startswith("/media/samples/p0/audio.mp3")
+    assert str(never.id) not in listed(api)
+    admin = listed(api, status="pending")
+    assert set(admin) == {str(s.id) for s in (*published[:2], never)}  # the exact status
+
+
+def test_the_reprocess_text_shows_the_status_before_and_totals_that_add_up(api: Api) -> None:
+    no_url = make_sample(source_url="")
+    failed = make_sample(status=SampleStatus.FAILED)
+    done, later = make_sample(), make_sample()
+    api.add(no_url, failed, done, later)
+    lines: list[str] = []
+
+    text = execute("reprocess", ReprocessRequest(limit=2), out=lines.append)
+
+    assert f"  Current status: {SampleStatus.FAILED.value}" in lines  # before its reset
+    assert "  Current status: completed" in lines
+    summary = lines[lines.index("REPROCESSING COMPLETE") :]
+    # The walk passed over one sample before it had chosen two; the last was never reached.
+    assert [
+        line for line in summary if line.startswith(("Total", "Successfully", "Failed", "Skip"))
+    ] == ["Total samples: 3", "Successfully triggered: 2", "Failed: 0", "Skipped: 1"]
+    assert text.summary.total == text.summary.triggered + text.summary.failed + 1
+
+
+def test_backfill_hls_of_an_unknown_sample_is_404(api: Api) -> None:
+    missing = uuid.uuid4()
+    response = api.client.post("/api/v1/admin/backfill-hls", json={"sample_id": str(missing)})
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": f"no sample {missing}",
+        "field": "sample_id",
+    }

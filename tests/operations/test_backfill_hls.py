@@ -394,3 +394,21 @@ def test_the_command_prints_the_reference_output(
     assert positions == sorted(positions)
     for sample in samples:
         assert_complete_stream(runtime, sample.id)
+
+
+def test_a_sample_whose_stream_is_gone_from_storage_gets_it_back(
+    runtime: Runtime, processed_clip: Path
+) -> None:
+    lost = publish_clip(runtime, processed_clip, skip=("video",), duration_seconds=CLIP_SECONDS)
+    kept = publish_clip(runtime, processed_clip, skip=("video",), duration_seconds=CLIP_SECONDS)
+    for stored in runtime.storage.list(hls_prefix(lost.id)):
+        runtime.storage.delete(stored.key)  # the column still names the playlist
+    lines: list[str] = []
+
+    operation_id, summary = backfill(BackfillRequest(), lines)
+
+    assert lines[:2] == ["Found 1 samples without HLS streams", "Will process up to 1 samples"]
+    assert (summary.total, summary.succeeded) == (1, 1)
+    assert_complete_stream(runtime, lost.id)
+    assert reload(runtime, kept.id).hls_bytes == kept.hls_bytes
+    assert set(item_states(runtime, operation_id)) == {lost.id}

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from cratedig.models import Sample, SampleStatus
+from cratedig.models import Operation, Sample, SampleStatus
 from cratedig.operations.kinds.check_links import CheckLinksRequest
 from cratedig.operations.library_repository import sample_ids
 from cratedig.operations.link_check import BrokenArtifact
@@ -432,3 +432,28 @@ def test_repair_reprocesses_only_the_broken(
 
 def test_a_uuid_that_is_no_sample_is_not_reported(runtime: Runtime) -> None:
     assert check_samples([uuid.uuid4()]) == {}
+
+
+def test_failed_submissions_without_media_are_counted_apart_and_never_repaired(
+    runtime: Runtime, processed_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    healthy = publish_clip(runtime, processed_clip)
+    never = make_sample(status=SampleStatus.FAILED, error_code="private")  # no media at all
+    add(runtime, never)
+
+    with redirect_stdout(io.StringIO()) as printed:
+        code = command(runtime, monkeypatch, "--repair")
+
+    out = printed.getvalue().splitlines()
+    assert code == 0  # nothing broken: the failed submission is on the dashboard, not here
+    summary = out[out.index("LINK CHECK COMPLETE") :]
+    for line in ("Checked: 2", "Healthy: 1", "Broken: 0", "Reprocess triggered: 0"):
+        assert line in summary
+    assert "Never had media (failed before any was stored): 1" in summary
+    assert not any("Pipeline triggered" in line for line in out)
+    with runtime.transaction() as session:
+        states = {s.id: (s.generation, s.status) for s in session.scalars(select(Sample))}
+        report = operation_report(session, session.scalars(select(Operation.id)).one())
+    assert states[never.id] == (0, SampleStatus.FAILED) and states[healthy.id][0] == 0
+    assert report is not None and (report.items.done, report.items.skipped) == (1, 1)
+    assert report.message == "0 of 2 samples broken; 1 never had media; reprocess triggered for 0"

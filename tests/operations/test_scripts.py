@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cratedig.models import Sample, SampleStatus
+from cratedig.models import Operation, Sample, SampleStatus
 from cratedig.runtime import Runtime
 from tests.fixtures.factories import make_creator, make_sample
 from tests.operations.conftest import add, publish_clip, running_runtime
@@ -25,21 +25,24 @@ def library(tmp_path: Path) -> Iterator[Runtime]:
         yield runtime
 
 
-def run(runtime: Runtime, *argv: str) -> subprocess.CompletedProcess[str]:
-    """Run a command from the repository root with the library's settings in the environment."""
+def env_of(runtime: Runtime) -> dict[str, str]:
+    """The library's settings as the environment of a command."""
     settings = runtime.settings
-    env = {
-        **os.environ,
+    return {
         "CRATEDIG_DATA_DIR": str(settings.data_dir),
         "CRATEDIG_DATABASE_URL": settings.database_url,
         "CRATEDIG_DBOS_SYSTEM_DATABASE_URL": settings.dbos_system_database_url,
         "CRATEDIG_STORAGE_URL": settings.storage_url,
         "CRATEDIG_ALLOWED_SOURCE_HOSTS": "127.0.0.1",
     }
+
+
+def run(runtime: Runtime, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository root with the library's settings in the environment."""
     return subprocess.run(
         [sys.executable, *argv],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **env_of(runtime)},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -126,4 +129,46 @@ def test_migration_script_dry_run_as_typed(library: Runtime) -> None:
     with library.transaction() as session:
         kept = session.get(Sample, legacy.id)
         assert kept is not None and kept.cover_key == "https://legacy-r2.example.com/covers/1.jpg"
+    assert generations(library) == before
+
+
+def dry_runs(runtime: Runtime) -> list[tuple[str, bool, str, int]]:
+    """Every operation recorded: kind, dry run, status, items."""
+    with runtime.transaction() as session:
+        return [
+            (op.kind, op.dry_run, op.status, op.total)
+            for op in session.query(Operation).order_by(Operation.created_at)
+        ]
+
+
+def test_dry_runs_from_the_command_line_are_recorded_as_operations(
+    library: Runtime, processed_clip: Path
+) -> None:
+    publish_clip(library, processed_clip, skip=("hls",))
+    cratedig = str(Path(sys.executable).parent / "cratedig")
+    before = generations(library)
+    for argv in (
+        ("-m", "scripts.reprocess_all_samples", "--dry-run"),
+        ("-m", "scripts.migrate_media_to_storage", "--dry-run"),
+        ("scripts/backfill_hls_streams.py", "--dry-run"),
+    ):
+        result = run(library, *argv)
+        assert result.returncode == 0, result.stderr
+    typed = subprocess.run(
+        [cratedig, "reprocess", "--dry-run"],
+        cwd=ROOT,
+        env={**os.environ, **env_of(library)},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert typed.returncode == 0, typed.stderr
+    assert "DRY RUN: 1 samples would be reprocessed (nothing changed)" in typed.stdout
+    assert dry_runs(library) == [
+        ("reprocess", True, "completed", 1),
+        ("migrate_media", True, "completed", 0),
+        ("backfill_hls", True, "completed", 1),
+        ("reprocess", True, "completed", 1),
+    ]
     assert generations(library) == before

@@ -18,6 +18,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from cratedig.models import SORT_KEYS, SORT_SENTINELS, Sample, SampleStatus
 
 MAX_LIMIT = 100
+# A sample being reprocessed keeps serving its published media until its new run publishes:
+# a listing of completed (published) samples includes it while it is pending or processing.
+REPROCESSING = (SampleStatus.PENDING, SampleStatus.PROCESSING)
+STILL_SERVED: ColumnElement[bool] = Sample.mp3_key.is_not(None)
 MAX_SEARCH_TERMS = 16
 # Letters and digits only, as FTS5's unicode61 tokenizer and PostgreSQL's parser split words.
 _TERM = re.compile(r"[^\W_]+")
@@ -142,6 +146,13 @@ def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursorError("malformed cursor") from exc
     return value, parsed_id
+
+
+def is_published() -> ColumnElement[bool]:
+    """Completed, or being reprocessed with its published media still served."""
+    return or_(
+        Sample.status == SampleStatus.COMPLETED, and_(Sample.status.in_(REPROCESSING), STILL_SERVED)
+    )
 
 
 def search_terms(text: str) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import (
@@ -38,7 +38,9 @@ from cratedig.models import (
 )
 from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
+    REPROCESSING,
     SORTS,
+    STILL_SERVED,
     Page,
     SampleFilters,
     SampleSort,
@@ -46,6 +48,7 @@ from cratedig.samples.query import (
     decode_cursor,
     encode_cursor,
     fts5_query,
+    is_published,
     search_terms,
     tsquery,
 )
@@ -108,9 +111,35 @@ class SampleRepository:
     ) -> Page:
         """One page of samples matching `filters`, in `sort` order, after `cursor`."""
         check_limit(limit)
-        spec = SORTS[sort]
         filters = filters or SampleFilters()
+        parts: list[tuple[SampleFilters, ColumnElement[bool] | None]] = [(filters, None)]
+        if filters.status is SampleStatus.COMPLETED:  # and those still published meanwhile
+            parts += [(replace(filters, status=s), STILL_SERVED) for s in REPROCESSING]
+        rows: list[Sample] = []
+        for part, condition in parts:  # one index-ordered query each, merged here
+            rows += self._rows(part, sort, cursor, limit, condition)
+        if len(parts) > 1:
+            spec = SORTS[sort]
+            rows.sort(key=lambda s: (spec.cursor_value(s), s.id), reverse=spec.descending)
+            rows = rows[: limit + 1]
+        items = rows[:limit]
+        next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def _rows(
+        self,
+        filters: SampleFilters,
+        sort: SampleSort,
+        cursor: str | None,
+        limit: int,
+        condition: ColumnElement[bool] | None,
+    ) -> list[Sample]:
+        """Up to limit + 1 samples matching `filters` (and `condition`), in `sort` order,
+        after `cursor`."""
+        spec = SORTS[sort]
         query = self._filtered(filters)
+        if condition is not None:
+            query = query.where(condition)
         if spec.key is not None and spec.column.key == "bpm":
             # Repeat the BPM range on the sort key: the expression index then bounds the scan.
             if filters.bpm_min is not None:
@@ -120,10 +149,7 @@ class SampleRepository:
         if cursor:
             query = query.where(spec.after(*decode_cursor(sort, cursor)))
         query = query.options(joinedload(Sample.creator)).order_by(*spec.order_by())
-        rows = list(self.session.scalars(query.limit(limit + 1)).unique())
-        items = rows[:limit]
-        next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
-        return Page(items=items, next_cursor=next_cursor)
+        return list(self.session.scalars(query.limit(limit + 1)).unique())
 
     def similar_to(self, sample: Sample, limit: int = 8) -> list[Sample]:
         """Published samples near this one's tempo (±6 %) in a compatible key, closest first."""
@@ -142,7 +168,12 @@ class SampleRepository:
 
     def count(self, filters: SampleFilters | None = None) -> int:
         """How many samples match `filters`."""
-        query = self._filtered(filters or SampleFilters()).with_only_columns(func.count())
+        filters = filters or SampleFilters()
+        if filters.status is SampleStatus.COMPLETED:
+            query = self._filtered(replace(filters, status=None)).where(is_published())
+        else:
+            query = self._filtered(filters)
+        query = query.with_only_columns(func.count())
         return self.session.scalar(query.order_by(None)) or 0
 
     def count_by_status(self) -> dict[SampleStatus, int]:
