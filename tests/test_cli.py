@@ -233,11 +233,6 @@ def test_a_command_imports_only_what_it_uses() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cratedig.operations.commands.register imports the database layer until the "
-    "operations rewrite makes registering cheap; then drop this mark (and cli.OPERATION_COMMANDS)",
-)
 def test_registering_the_operation_commands_imports_no_heavy_module() -> None:
     code = (
         "import argparse, sys\n"

@@ -19,6 +19,8 @@ from cratedig.operations import kinds as kinds_package
 
 # Read from the source, not by parsing it: the whole `cratedig --help` has 0.15 s.
 SUMMARY_LINE = re.compile(r'^    summary = "([^"\\]*)"$', re.MULTILINE)
+# `cratedig --help` lists the reference guide's operations in its order, any other kind after.
+REFERENCE_ORDER = ("reprocess", "backfill_hls", "migrate_media", "check_links")
 WORKER = "cratedig.operations.command"  # where the commands' work is, imported when one runs
 
 
@@ -47,7 +49,14 @@ def kind_summaries() -> dict[str, str]:
     """Each kind module's name and summary, read from its source (nothing imported; not even
     pkgutil, whose `inspect` costs more than the rest of the command line's start)."""
     folder = Path(kinds_package.__file__).parent
-    modules = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    modules = [p for p in folder.glob("*.py") if not p.name.startswith("_")]
+    modules.sort(
+        key=lambda p: (
+            (REFERENCE_ORDER.index(p.stem), "")
+            if p.stem in REFERENCE_ORDER
+            else (len(REFERENCE_ORDER), p.stem)
+        )
+    )
     return {path.stem: _summary(path) for path in modules}
 
 

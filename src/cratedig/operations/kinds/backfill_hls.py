@@ -76,7 +76,7 @@ class BackfillHls(Kind[BackfillRequest]):
 
     name = "backfill_hls"
     path = "/admin/backfill-hls"
-    summary = "add HLS streams to samples that only have an MP3 (or lost their stream)"
+    summary = "add HLS streams to samples that only have an MP3"
     request_model = BackfillRequest
     phrase = "HLS backfill of"
 
