@@ -236,7 +236,7 @@ def test_a_command_imports_only_what_it_uses() -> None:
 def test_registering_the_operation_commands_imports_no_heavy_module() -> None:
     code = (
         "import argparse, sys\n"
-        "from cratedig.operations.commands import register\n"
+        "from cratedig.operations.cli import register\n"
         "register(argparse.ArgumentParser().add_subparsers())\n"
         f"heavy = {{n.split('.')[0] for n in sys.modules}} & {set(HEAVY_MODULES)!r}\n"
         "print(sorted(heavy))\n"
@@ -245,12 +245,12 @@ def test_registering_the_operation_commands_imports_no_heavy_module() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_help_lists_the_operation_commands_as_they_register() -> None:
+def test_help_lists_every_operation_kind() -> None:
     from cratedig.cli import build_parser
 
-    lazy = build_parser(["--help"]).format_help()
-    assert "check-links" in lazy
-    assert lazy == build_parser(every_command=True).format_help()
+    listed = build_parser().format_help()
+    for command in ("reprocess", "backfill-hls", "migrate-media", "check-links", "operations"):
+        assert command in listed
 
 
 @pytest.mark.parametrize("command", ["reprocess", "operations"])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cratedig import __version__
 from cratedig.media.errors import MediaError
+from cratedig.operations.cli import register as register_operation_commands
 from cratedig.service_cli import register as register_service_commands
 
 if TYPE_CHECKING:
@@ -19,24 +20,10 @@ if TYPE_CHECKING:
 
     from cratedig.media.process import ProcessOptions
 
-# Each sub-command imports what it uses when it runs, so `cratedig --help` starts at once.
-# The operation commands need the database layer even to list their flags: they are
-# registered only when one of them is the chosen command, and listed from this table otherwise
-# (tests/test_cli.py checks it against what the operations register).
-OPERATION_COMMANDS = {
-    "reprocess": "reprocess samples through the full pipeline",
-    "backfill-hls": "add HLS streams to samples that only have an MP3",
-    "migrate-media": "re-host media still on TikTok's CDN in our storage",
-    "check-links": "find (and --repair) samples with broken or missing media",
-    "operations": "list recent operations, or follow one",
-}
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `cratedig` console script."""
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(arguments)
-    args = parser.parse_args(arguments)
+    args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
         return code
@@ -69,11 +56,9 @@ def _first_problem(error: ValidationError) -> str:
     return f"invalid setting {where}: {problem['msg']} (got {problem.get('input')!r})"
 
 
-def build_parser(
-    argv: Sequence[str] | None = None, *, every_command: bool = False
-) -> argparse.ArgumentParser:
-    """All sub-commands and their flags; the operations' own parsers only when `argv` (or
-    `every_command`) asks for one of them."""
+def build_parser() -> argparse.ArgumentParser:
+    """All sub-commands; each imports what it needs only when it runs (the operations' flags
+    too, when their sub-command is the one parsed)."""
     parser = argparse.ArgumentParser(prog="cratedig", description=__doc__)
     parser.add_argument("--version", action="version", version=f"cratedig {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -99,20 +84,8 @@ def build_parser(
     )
     migrate.set_defaults(handler=_migrate)
     register_service_commands(commands)
-    if every_command or chosen_command(argv or []) in OPERATION_COMMANDS:
-        from cratedig.operations.commands import register as register_operation_commands
-
-        register_operation_commands(commands)
-    else:
-        for name, help_text in OPERATION_COMMANDS.items():
-            commands.add_parser(name, help=help_text)
+    register_operation_commands(commands)
     return parser
-
-
-def chosen_command(argv: Sequence[str]) -> str | None:
-    """The sub-command argparse will pick: the first argument that is not an option (the
-    top-level options take no values)."""
-    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _add_media_flags(command: argparse.ArgumentParser) -> None:
