@@ -38,19 +38,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# Each stored artifact has a `{name}_key` and a `{name}_bytes` column on Sample.
-ARTIFACTS = (
-    "video",
-    "thumbnail",
-    "cover",
-    "origin_cover",
-    "wav",
-    "mp3",
-    "hls",
-    "waveform_png",
-    "waveform_json",
-)
-
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -136,6 +123,7 @@ class Creator(TimestampMixin, Base):
     following_count: Mapped[int | None] = mapped_column(BigInteger)
     heart_count: Mapped[int | None] = mapped_column(BigInteger)
     video_count: Mapped[int | None] = mapped_column(BigInteger)
+    # cratedig.artifacts.CREATOR_AVATARS names these (a test checks).
     avatar_thumb_key: Mapped[str | None] = mapped_column(String(512))
     avatar_medium_key: Mapped[str | None] = mapped_column(String(512))
     avatar_large_key: Mapped[str | None] = mapped_column(String(512))
@@ -223,6 +211,7 @@ class Sample(TimestampMixin, Base):
     key_confidence: Mapped[float | None] = mapped_column(Float)
     loudness_lufs: Mapped[float | None] = mapped_column(Float)
 
+    # The artifact columns: cratedig.artifacts.SAMPLE_ARTIFACTS names them (a test checks).
     video_key: Mapped[str | None] = mapped_column(String(512))
     video_bytes: Mapped[int | None] = mapped_column(BigInteger)
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))

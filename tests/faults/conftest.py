@@ -13,8 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
+from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.config import Settings
-from cratedig.models import ARTIFACTS, Sample
+from cratedig.models import Sample
 from cratedig.runtime import Runtime, start_runtime, stop_runtime
 from cratedig.samples.repository import SampleRepository
 from tests.db.conftest import create_postgres_database, drop_postgres_database
@@ -116,7 +117,7 @@ def step_attempts(runtime: Runtime, sample_id: uuid.UUID, generation: int) -> di
 
 def served_keys(sample: Sample) -> set[str]:
     """Every key the row points at (the HLS playlist stands for itself)."""
-    keys = {getattr(sample, f"{name}_key") for name in ARTIFACTS}
+    keys = {artifact.stored(sample) for artifact in SAMPLE_ARTIFACTS}
     return {key for key in keys if key}
 
 

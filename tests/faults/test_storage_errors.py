@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from cratedig.pipeline.steps import is_transient
+from cratedig.pipeline.stepping import is_transient
 from cratedig.storage import ObjectNotFound, StorageError, StorageUnavailable, open_storage
 from cratedig.storage.backends import STORAGE_RETRY
 from tests.fixtures.http_server import Route, loopback_server

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import SampleStatus
 from cratedig.runtime import Runtime
 from cratedig.samples.repository import SampleRepository
-from cratedig.storage.keys import sample_prefix, staging_prefix
+from cratedig.storage.keys import sample_key, sample_prefix, staging_prefix
 from tests.faults.conftest import load
 from tests.fixtures.http_server import LoopbackServer
 from tests.fixtures.media import ffprobe
@@ -56,6 +57,9 @@ def test_a_video_url_becomes_a_completed_sample(
         assert sample.bpm == pytest.approx(120, rel=0.04)
         assert (sample.key, sample.scale) == ("A", "minor")
         assert sample.mp3_bytes and sample.wav_bytes and sample.hls_bytes
+        made = [a for a in SAMPLE_ARTIFACTS if a.file in VIDEO_ARTIFACTS]
+        assert {a.file for a in made} == VIDEO_ARTIFACTS  # the media's names are the table's
+        assert all(a.stored(sample) == sample_key(sample_id, a.file) for a in made)
         assert sample.attempts == 1 and sample.processed_at is not None
         steps = SampleRepository(session).steps_for(sample_id, 0)
         assert [s.step for s in steps] == [

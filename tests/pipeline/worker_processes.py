@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from dbos import DBOS
 
+from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.media.workdir import TEMP_PREFIX
-from cratedig.models import ARTIFACTS, Sample, SampleStatus
+from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import workflow_id
 from cratedig.pipeline.tracking import STEPS
 from cratedig.runtime import Runtime, current_runtime
@@ -101,7 +102,7 @@ def assert_steps_recorded_once(sample_id: uuid.UUID, generation: int) -> None:
 
 def served_keys(runtime: Runtime, sample: Sample) -> set[str]:
     """Every key the row points at, plus the HLS segments its playlist names."""
-    keys = {getattr(sample, f"{name}_key") for name in ARTIFACTS} - {None}
+    keys = {artifact.stored(sample) for artifact in SAMPLE_ARTIFACTS} - {None}
     if sample.hls_key:
         playlist = runtime.storage.get_bytes(sample.hls_key).decode()
         folder = posixpath.dirname(sample.hls_key)
@@ -120,10 +121,10 @@ def assert_completed_and_exact(runtime: Runtime, sample_id: uuid.UUID, temp: Pat
     assert sample.status is SampleStatus.COMPLETED, (sample.status, sample.error_message)
     stored = {item.key: item.size for item in runtime.storage.list()}
     assert set(stored) == served_keys(runtime, sample)
-    for name in ARTIFACTS:
-        key = getattr(sample, f"{name}_key")
-        if key and name != "hls":
-            assert stored[key] == getattr(sample, f"{name}_bytes"), key
+    for artifact in SAMPLE_ARTIFACTS:
+        key = artifact.stored(sample)
+        if key and artifact.folder is None and artifact.bytes_column:
+            assert stored[key] == getattr(sample, artifact.bytes_column), key
     if temp is not None:
         assert not list(temp.glob(f"{TEMP_PREFIX}*"))
     return sample

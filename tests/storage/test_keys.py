@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from cratedig.artifacts import CREATOR_AVATARS, SAMPLE_ARTIFACTS
 from cratedig.storage import InvalidKey, keys
+
+SAMPLE_FILES = [artifact.file for artifact in SAMPLE_ARTIFACTS]
 
 
 class TestSampleKeys:
     def test_layout(self) -> None:
         assert keys.sample_prefix(42) == "samples/42"
-        assert [keys.sample_key(42, name) for name in keys.SAMPLE_ARTIFACTS] == [
+        assert [keys.sample_key(42, name) for name in SAMPLE_FILES] == [
             "samples/42/video.mp4",
             "samples/42/thumbnail.jpg",
             "samples/42/cover.jpg",
             "samples/42/origin_cover.jpg",
             "samples/42/audio.wav",
             "samples/42/audio.mp3",
+            "samples/42/hls/playlist.m3u8",
             "samples/42/waveform.png",
             "samples/42/waveform.json",
-            "samples/42/hls/playlist.m3u8",
         ]
         assert keys.hls_prefix("abc") == "samples/abc/hls"
 
@@ -44,7 +47,7 @@ class TestSampleKeys:
 class TestCreatorKeys:
     def test_avatars(self) -> None:
         assert keys.creator_prefix(9) == "creators/9"
-        assert [keys.avatar_key(9, size) for size in keys.AvatarSize] == [
+        assert [keys.avatar_key(9, size) for size in CREATOR_AVATARS] == [
             "creators/9/avatar_thumb.jpg",
             "creators/9/avatar_medium.jpg",
             "creators/9/avatar_large.jpg",
@@ -62,7 +65,7 @@ class TestStaging:
             keys.staging_prefix(5, -1)
 
     def test_published_key_maps_staged_to_final(self) -> None:
-        for name in (*keys.SAMPLE_ARTIFACTS, keys.hls_segment_name(4)):
+        for name in (*SAMPLE_FILES, keys.hls_segment_name(4)):
             staged = keys.staging_key(5, 3, name)
             assert keys.published_key(staged) == f"samples/5/g3/{name}"
             assert keys.published_key(keys.staging_key(5, 0, name)) == keys.sample_key(5, name)

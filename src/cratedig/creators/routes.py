@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from cratedig.artifacts import CREATOR_AVATARS
 from cratedig.creators.repository import CreatorRepository
 from cratedig.creators.schemas import CreatorOut
 from cratedig.deps import SessionDep, StorageDep
@@ -48,9 +49,10 @@ def get_creator(
         following_count=creator.following_count,
         heart_count=creator.heart_count,
         video_count=creator.video_count,
-        avatar_thumb_url=media_url(storage, creator.avatar_thumb_key, version),
-        avatar_medium_url=media_url(storage, creator.avatar_medium_key, version),
-        avatar_large_url=media_url(storage, creator.avatar_large_key, version),
+        **{
+            avatar.url_field: media_url(storage, avatar.stored(creator), version)
+            for avatar in CREATOR_AVATARS
+        },
         last_fetched_at=creator.last_fetched_at,
         samples=[sample_out(sample, storage) for sample in page.items],
         next_cursor=page.next_cursor,

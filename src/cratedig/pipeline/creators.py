@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from cratedig.artifacts import CREATOR_AVATARS, Artifact
 from cratedig.creators.repository import CreatorRepository
 from cratedig.models import Creator, utcnow
 from cratedig.pipeline.fetching import tiktok_options
@@ -15,8 +16,8 @@ from cratedig.pipeline.images import fetch_optional_jpeg
 from cratedig.runtime import current_runtime
 from cratedig.sources import tiktok
 from cratedig.sources.errors import SourceError
-from cratedig.sources.tiktok_metadata import AVATAR_FIELDS, creator_profile, is_complete_profile
-from cratedig.storage.keys import AvatarSize, avatar_key
+from cratedig.sources.tiktok_metadata import creator_profile, is_complete_profile
+from cratedig.storage.keys import avatar_key
 
 log = logging.getLogger(__name__)
 PROFILE_FIELDS = (
@@ -61,7 +62,7 @@ def record_creator(profile: dict[str, Any]) -> str | None:
 
 def _is_fresh(creator: Creator, ttl: timedelta) -> bool:
     fetched = creator.last_fetched_at
-    has_avatars = all(getattr(creator, f"avatar_{size}_key") for size in AVATAR_FIELDS)
+    has_avatars = all(avatar.stored(creator) for avatar in CREATOR_AVATARS)
     return fetched is not None and has_avatars and utcnow() - fetched < ttl
 
 
@@ -86,7 +87,7 @@ def _with_profile_page(profile: dict[str, Any]) -> dict[str, Any]:
     }
     merged["avatar_urls"] = {
         size: (page["avatar_urls"].get(size) or (profile.get("avatar_urls") or {}).get(size))
-        for size in AVATAR_FIELDS
+        for size in (avatar.name for avatar in CREATOR_AVATARS)
     }
     return merged
 
@@ -95,21 +96,21 @@ def _store_avatars(creator_id: uuid.UUID, urls: dict[str, str | None]) -> None:
     """Store each avatar at its fixed key, then point the creator at them."""
     runtime = current_runtime()
     options = tiktok_options(runtime.settings)
-    stored: dict[str, str] = {}
-    for size in AvatarSize:
-        url = urls.get(size.value)
+    stored: dict[Artifact, str] = {}
+    for avatar in CREATOR_AVATARS:
+        url = urls.get(avatar.name)
         if not url:
             continue
-        jpeg = fetch_optional_jpeg(url, options, f"creator {creator_id}: avatar {size.value}")
+        jpeg = fetch_optional_jpeg(url, options, f"creator {creator_id}: avatar {avatar.name}")
         if jpeg is None:
             continue
-        key = avatar_key(creator_id, size)
-        runtime.storage.put_bytes(key, jpeg, "image/jpeg")
-        stored[size.value] = key
+        key = avatar_key(creator_id, avatar)
+        runtime.storage.put_bytes(key, jpeg, avatar.content_type)
+        stored[avatar] = key
     with runtime.transaction() as session:
         creator = CreatorRepository(session).get(creator_id)
         if creator is None:
             return
-        for name, key in stored.items():
-            setattr(creator, f"avatar_{name}_key", key)
+        for avatar, key in stored.items():
+            avatar.store(creator, key)
         creator.last_fetched_at = utcnow()

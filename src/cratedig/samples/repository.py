@@ -176,27 +176,6 @@ class SampleRepository:
         query = query.with_only_columns(func.count())
         return self.session.scalar(query.order_by(None)) or 0
 
-    def count_by_status(self) -> dict[SampleStatus, int]:
-        """The number of samples in each status (zero included)."""
-        query = select(Sample.status, func.count()).group_by(Sample.status)
-        counts = {status: 0 for status in SampleStatus}
-        counts.update({status: count for status, count in self.session.execute(query)})
-        return counts
-
-    def ids_after(
-        self,
-        after: uuid.UUID | None,
-        limit: int,
-        statuses: Sequence[SampleStatus] | None = None,
-    ) -> list[uuid.UUID]:
-        """Sample ids in id order after `after`: how bulk operations walk the library."""
-        query = select(Sample.id).order_by(Sample.id).limit(limit)
-        if after is not None:
-            query = query.where(Sample.id > after)
-        if statuses is not None:
-            query = query.where(Sample.status.in_(statuses))
-        return list(self.session.scalars(query))
-
     def set_tags(self, sample: Sample, tags: Sequence[str]) -> None:
         """Replace the sample's tags (normalized: lower case, no '#', no duplicates)."""
         sample.tags = list(tags)

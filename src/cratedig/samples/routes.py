@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from cratedig.artifacts import is_external
 from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, error_responses, source_error
 from cratedig.models import Sample, SampleStatus
-from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
 from cratedig.samples.harmony import compatible_keys
@@ -185,7 +185,7 @@ def download(
 ) -> RedirectResponse:
     """Redirect to the WAV or MP3 with a producer-friendly file name; counts the download."""
     sample = _found(session, sample_id)
-    key: str | None = getattr(sample, service.DOWNLOAD_KEYS[format])
+    key = service.DOWNLOADS[format].stored(sample)
     if key is None:
         raise ApiError(404, "not_found", f"sample {sample_id} has no {format} yet", "format")
     name = service.download_name(sample, format)

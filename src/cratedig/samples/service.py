@@ -10,11 +10,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cratedig.artifacts import AVATAR_THUMB, MP3, SAMPLE_ARTIFACTS, WAV, Artifact, is_external
 from cratedig.config import Settings
 from cratedig.errors import ApiError
 from cratedig.media.key import KEY_NAMES
 from cratedig.models import Creator, Sample, SampleSource, SampleStatus
-from cratedig.operations.artifacts import is_external
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
 from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.samples.repository import SampleRepository
@@ -30,19 +30,8 @@ from cratedig.sources.urls import SourceKind, parse_source_url
 from cratedig.storage import Storage
 from cratedig.storage.keys import sample_prefix, sample_staging_prefix
 
-# Sample column holding the key behind each URL field of SampleOut.
-URL_FIELDS = {
-    "video_url": "video_key",
-    "thumbnail_url": "thumbnail_key",
-    "cover_url": "cover_key",
-    "origin_cover_url": "origin_cover_key",
-    "audio_url_wav": "wav_key",
-    "audio_url_mp3": "mp3_key",
-    "audio_url_hls": "hls_key",
-    "waveform_url": "waveform_png_key",
-    "waveform_data_url": "waveform_json_key",
-}
-DOWNLOAD_KEYS = {"wav": "wav_key", "mp3": "mp3_key"}
+DOWNLOADS: dict[str, Artifact] = {"wav": WAV, "mp3": MP3}
+"""What `/download?format=` serves."""
 _UNSAFE = re.compile(r"[^\w.#-]+")
 # Keys are stored in the analysis' spelling; a filter may use either enharmonic name.
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb"}
@@ -77,20 +66,20 @@ def creator_summary(creator: Creator | None, storage: Storage) -> CreatorSummary
         username=creator.username,
         nickname=creator.nickname,
         verified=creator.verified,
-        avatar_url=media_url(storage, creator.avatar_thumb_key, avatar_version(creator)),
+        avatar_url=media_url(storage, AVATAR_THUMB.stored(creator), avatar_version(creator)),
     )
 
 
 def sample_out(sample: Sample, storage: Storage) -> SampleOut:
     """A sample as the API shows it: its columns, tags, creator and media URLs."""
+    urls = {
+        artifact.url_field: media_url(storage, artifact.stored(sample), sample.generation)
+        for artifact in SAMPLE_ARTIFACTS
+    }
     fields = {
         name: getattr(sample, name)
         for name in SampleOut.model_fields
-        if name not in URL_FIELDS and name not in ("tags", "creator")
-    }
-    urls = {
-        name: media_url(storage, getattr(sample, column), sample.generation)
-        for name, column in URL_FIELDS.items()
+        if name not in urls and name not in ("tags", "creator")
     }
     creator = creator_summary(sample.creator, storage)
     return SampleOut(**fields, **urls, tags=sample.tags, creator=creator)

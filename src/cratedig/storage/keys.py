@@ -15,8 +15,8 @@ never overwritten: the previous generation's objects are deleted after the switc
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from cratedig import artifacts
+from cratedig.artifacts import Artifact
 from cratedig.storage.errors import InvalidKey
 from cratedig.storage.validation import validate_key
 
@@ -24,39 +24,19 @@ SAMPLES = "samples"
 CREATORS = "creators"
 STAGING = "staging"
 
-VIDEO = "video.mp4"
-THUMBNAIL = "thumbnail.jpg"
-COVER = "cover.jpg"
-ORIGIN_COVER = "origin_cover.jpg"
-AUDIO_WAV = "audio.wav"
-AUDIO_MP3 = "audio.mp3"
-WAVEFORM_PNG = "waveform.png"
-WAVEFORM_JSON = "waveform.json"
-HLS_DIR = "hls"
-HLS_PLAYLIST = "hls/playlist.m3u8"
+# The fixed per-sample names, from the artifact table; HLS segments come on top.
+VIDEO = artifacts.VIDEO.file
+THUMBNAIL = artifacts.THUMBNAIL.file
+COVER = artifacts.COVER.file
+ORIGIN_COVER = artifacts.ORIGIN_COVER.file
+AUDIO_WAV = artifacts.WAV.file
+AUDIO_MP3 = artifacts.MP3.file
+WAVEFORM_PNG = artifacts.WAVEFORM_PNG.file
+WAVEFORM_JSON = artifacts.WAVEFORM_JSON.file
+HLS_PLAYLIST = artifacts.HLS.file
+HLS_DIR = str(artifacts.HLS.folder)
 HLS_SEGMENT_PATTERN = "segment_%03d.ts"
 """The ffmpeg ``-hls_segment_filename`` pattern, relative to the HLS directory."""
-
-SAMPLE_ARTIFACTS: tuple[str, ...] = (
-    VIDEO,
-    THUMBNAIL,
-    COVER,
-    ORIGIN_COVER,
-    AUDIO_WAV,
-    AUDIO_MP3,
-    WAVEFORM_PNG,
-    WAVEFORM_JSON,
-    HLS_PLAYLIST,
-)
-"""The fixed per-sample names; HLS segments come on top (see ``hls_segment_name``)."""
-
-
-class AvatarSize(StrEnum):
-    """The creator avatar sizes TikTok offers."""
-
-    THUMB = "thumb"
-    MEDIUM = "medium"
-    LARGE = "large"
 
 
 def _id(value: object, what: str) -> str:
@@ -107,9 +87,10 @@ def creator_prefix(creator_id: object) -> str:
     return validate_key(f"{CREATORS}/{_id(creator_id, 'creator id')}")
 
 
-def avatar_key(creator_id: object, size: AvatarSize | str) -> str:
+def avatar_key(creator_id: object, size: Artifact | str) -> str:
     """Return the key of a creator avatar (``creators/{id}/avatar_{size}.jpg``)."""
-    return validate_key(f"{creator_prefix(creator_id)}/avatar_{AvatarSize(size).value}.jpg")
+    avatar = size if isinstance(size, Artifact) else artifacts.avatar(size)
+    return validate_key(f"{creator_prefix(creator_id)}/{avatar.file}")
 
 
 def staging_prefix(sample_id: object, generation: int) -> str:
