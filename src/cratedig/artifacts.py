@@ -116,6 +116,8 @@ SAMPLE_ARTIFACTS: tuple[Artifact, ...] = (
     WAVEFORM_JSON,
 )
 """A sample's artifacts, in the order reports list them."""
+REQUIRED_ARTIFACTS = tuple(artifact for artifact in SAMPLE_ARTIFACTS if artifact.required)
+REHOSTED_ARTIFACTS = tuple(artifact for artifact in SAMPLE_ARTIFACTS if artifact.rehosted)
 
 AVATAR_THUMB = Artifact(
     "thumb", "avatar_thumb.jpg", "image/jpeg", "avatar_thumb_key", "avatar_thumb_url", rehosted=True

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from cratedig.artifacts import CREATOR_AVATARS, SAMPLE_ARTIFACTS, is_external
+from cratedig.artifacts import (
+    CREATOR_AVATARS,
+    REHOSTED_ARTIFACTS,
+    REQUIRED_ARTIFACTS,
+    SAMPLE_ARTIFACTS,
+    is_external,
+)
 
 __all__ = ["AVATAR_SIZES", "MIGRATED", "REQUIRED", "SAMPLE_FILES", "is_external", "url_host"]
 
 # Artifact name (`mp3`, `hls`, ...) → the file name under samples/{id}/, in report order.
 SAMPLE_FILES = {artifact.name: artifact.file for artifact in SAMPLE_ARTIFACTS}
 # Every processed sample has these; the others depend on the source (video, covers).
-REQUIRED = tuple(artifact.name for artifact in SAMPLE_ARTIFACTS if artifact.required)
+REQUIRED = tuple(artifact.name for artifact in REQUIRED_ARTIFACTS)
 # What the media migration re-hosts: the post's own media, which expire on TikTok's CDN.
-MIGRATED = tuple(artifact.name for artifact in SAMPLE_ARTIFACTS if artifact.rehosted)
+MIGRATED = tuple(artifact.name for artifact in REHOSTED_ARTIFACTS)
 AVATAR_SIZES = tuple(avatar.name for avatar in CREATOR_AVATARS)
 
 
