@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from cratedig.artifacts import REQUIRED_ARTIFACTS
 from cratedig.models import Sample, SampleStatus
-from cratedig.operations.artifacts import REQUIRED
 from cratedig.operations.kinds.reprocess import ReprocessRequest
 from cratedig.operations.runner import run_operation
 from cratedig.operations.texts.reprocess import reprocess_ids
@@ -194,16 +194,16 @@ def test_backfill_hls_dry_run_then_start(api: Api) -> None:
 
 
 def test_broken_links_only_counts_only_the_broken(api: Api) -> None:
-    healthy = make_sample(**{f"{p}_key": f"samples/h/{p}" for p in REQUIRED})  # type: ignore[arg-type]
-    broken = make_sample(**{f"{p}_key": f"samples/b/{p}" for p in REQUIRED})  # type: ignore[arg-type]
+    healthy = make_sample(**{a.column: f"samples/h/{a.name}" for a in REQUIRED_ARTIFACTS})  # type: ignore[arg-type]
+    broken = make_sample(**{a.column: f"samples/b/{a.name}" for a in REQUIRED_ARTIFACTS})  # type: ignore[arg-type]
     api.add(healthy, broken)
     playlist = b"#EXTM3U\n#EXTINF:2.0,\nsegment_000.ts\n#EXT-X-ENDLIST\n"
     for folder in ("h", "b"):
         api.runtime.storage.put_bytes(f"samples/{folder}/segment_000.ts", b"x" * 200)
-        for prefix in REQUIRED:
-            if (folder, prefix) != ("b", "mp3"):
-                body = playlist if prefix == "hls" else b"x" * 200
-                api.runtime.storage.put_bytes(f"samples/{folder}/{prefix}", body)
+        for artifact in REQUIRED_ARTIFACTS:
+            if (folder, artifact.name) != ("b", "mp3"):
+                body = playlist if artifact.folder is not None else b"x" * 200
+                api.runtime.storage.put_bytes(f"samples/{folder}/{artifact.name}", body)
     answer = api.client.post(
         "/api/v1/samples/reprocess", json={"broken_links_only": True, "dry_run": True}
     ).json()

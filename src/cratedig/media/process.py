@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from cratedig.artifacts import HLS, MP3, THUMBNAIL, WAV, WAVEFORM_JSON, WAVEFORM_PNG
 from cratedig.media import encode, hls, loudness, waveform
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import PCM
@@ -67,7 +68,7 @@ def process_file(
         info, source = load_audio(path, options.max_duration_seconds)
         if info.has_video:  # needs only the source, so it runs beside everything else
             encoders.start(
-                start_thumbnail(path, work / "thumbnail.jpg", info.duration_seconds), "thumbnail"
+                start_thumbnail(path, work / THUMBNAIL.file, info.duration_seconds), "thumbnail"
             )
         # Tempo and key do not depend on level, so they run on the source in a thread (numpy
         # releases the GIL) while the loudness is measured: the second core is idle otherwise.
@@ -85,21 +86,22 @@ def process_file(
         )
         samples = (source * np.float32(gain.factor)) if gain.gain_db else source
         say(f"writing WAV (gain {gain.gain_db:+.2f} dB)")
-        wav = work / "audio.wav"
+        wav = work / WAV.file
         write_wav24(wav, samples, SAMPLE_RATE)
-        (work / "hls").mkdir()
+        streams = work / str(HLS.folder)
+        streams.mkdir()
         say("encoding HLS and MP3 in parallel")
         # LAME at 320 kbps is the longest job (~0.4 s per 30 s clip here): start it first.
-        encoders.start(encode.start_mp3(wav, work / "audio.mp3", options.encode), "MP3")
+        encoders.start(encode.start_mp3(wav, work / MP3.file, options.encode), "MP3")
         encoders.start(
-            encode.start_hls(wav, work / "hls", samples.shape[0], SAMPLE_RATE, options.encode),
+            encode.start_hls(wav, streams, samples.shape[0], SAMPLE_RATE, options.encode),
             "HLS",
         )
         say("drawing waveform")
         _write_waveform(samples, work, options)
         report = analysis_report(found.result(), samples.shape[0], samples.shape[1], measured, gain)
         encoders.finish_all()
-        hls.write_playlist(work / "hls")
+        hls.write_playlist(streams)
         (work / "analysis.json").write_text(json.dumps(report, indent=2) + "\n")
         files = sorted(str(p.relative_to(work)) for p in work.rglob("*") if p.is_file())
         publish_directory(work, out_dir)
@@ -110,5 +112,5 @@ def process_file(
 
 def _write_waveform(samples: PCM, work: Path, options: ProcessOptions) -> None:
     data = waveform.waveform_json(samples, SAMPLE_RATE, columns=options.waveform_columns)
-    (work / "waveform.json").write_text(json.dumps(data, separators=(",", ":")))
-    waveform.render_png(samples, work / "waveform.png", options.waveform_style)
+    (work / WAVEFORM_JSON.file).write_text(json.dumps(data, separators=(",", ":")))
+    waveform.render_png(samples, work / WAVEFORM_PNG.file, options.waveform_style)

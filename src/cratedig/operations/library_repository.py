@@ -14,8 +14,8 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from cratedig.artifacts import CREATOR_AVATARS, REHOSTED_ARTIFACTS, SAMPLE_ARTIFACTS, Artifact
 from cratedig.models import Creator, Sample, SampleStatus
-from cratedig.operations.artifacts import AVATAR_SIZES, MIGRATED, SAMPLE_FILES
 
 WALK_CHUNK = 1000  # sample rows read per query when walking the library
 
@@ -177,12 +177,12 @@ def subjects_with_external_media(
     applies to each."""
     samples: Select[Any] = (
         select(Sample.id)
-        .where(or_(*(_is_external_sql(getattr(Sample, f"{p}_key")) for p in MIGRATED)))
+        .where(or_(*(_is_external_sql(getattr(Sample, a.column)) for a in REHOSTED_ARTIFACTS)))
         .order_by(Sample.created_at, Sample.id)
     )
     creators: Select[Any] = (
         select(Creator.id)
-        .where(or_(*(_is_external_sql(getattr(Creator, f"avatar_{s}_key")) for s in AVATAR_SIZES)))
+        .where(or_(*(_is_external_sql(getattr(Creator, a.column)) for a in CREATOR_AVATARS)))
         .order_by(Creator.created_at, Creator.id)
     )
     if limit is not None:
@@ -194,14 +194,19 @@ def point_column_at(
     session: Session,
     model: type[Sample] | type[Creator],
     subject_id: uuid.UUID,
-    column: str,
+    artifact: Artifact,
     old_value: str,
-    values: dict[str, Any],
+    key: str,
+    size: int,
 ) -> bool:
-    """Set `values` if the column still holds the value the kind saw."""
+    """Point the artifact's column at `key` (and record its size when the artifact has a size
+    column) if the column still holds the value the kind saw."""
+    values: dict[str, Any] = {artifact.column: key}
+    if artifact.bytes_column is not None:
+        values[artifact.bytes_column] = size
     result = session.execute(
         update(model)
-        .where(model.id == subject_id, getattr(model, column) == old_value)
+        .where(model.id == subject_id, getattr(model, artifact.column) == old_value)
         .values(**values)
     )
     return cast("CursorResult[Any]", result).rowcount > 0
@@ -212,7 +217,7 @@ def point_column_at(
 
 @dataclass(frozen=True)
 class ArtifactRow:
-    """A sample's artifact values (key, external URL or None) by column prefix."""
+    """A sample's artifact values (key, external URL or None) by artifact name."""
 
     id: uuid.UUID
     status: SampleStatus
@@ -222,7 +227,8 @@ class ArtifactRow:
 
 def artifact_rows(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ArtifactRow]:
     """These samples' artifact values, by id (the missing ones left out)."""
-    columns = [getattr(Sample, f"{prefix}_key") for prefix in SAMPLE_FILES]
+    columns = [getattr(Sample, artifact.column) for artifact in SAMPLE_ARTIFACTS]
+    names = [artifact.name for artifact in SAMPLE_ARTIFACTS]
     query = (
         select(Sample.id, Sample.status, Creator.username, *columns)
         .outerjoin(Creator, Creator.id == Sample.creator_id)
@@ -230,7 +236,7 @@ def artifact_rows(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID,
     )
     return {
         row[0]: ArtifactRow(
-            row[0], SampleStatus(row[1]), row[2], dict(zip(SAMPLE_FILES, row[3:], strict=True))
+            row[0], SampleStatus(row[1]), row[2], dict(zip(names, row[3:], strict=True))
         )
         for row in session.execute(query)
     }

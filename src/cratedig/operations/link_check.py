@@ -16,19 +16,20 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from cratedig.operations.artifacts import REQUIRED, SAMPLE_FILES, is_external
+from cratedig.artifacts import SAMPLE_ARTIFACTS, is_external
 from cratedig.operations.library_repository import artifact_rows
 from cratedig.operations.link_probes import Kind, Outcome, Probe, Prober
 from cratedig.runtime import Runtime
 
 LOAD_CHUNK = 500  # sample rows read per query
+_REPORT_ORDER = [artifact.name for artifact in SAMPLE_ARTIFACTS]
 
 
 @dataclass(frozen=True)
 class BrokenArtifact:
     """One broken artifact of a sample, and why."""
 
-    artifact: str  # column prefix, e.g. "mp3", or "hls" for playlist/segments
+    artifact: str  # the artifact's name, e.g. "mp3", or "hls" for playlist/segments
     value: str | None  # the key or URL checked (None when missing)
     reason: str
 
@@ -118,7 +119,7 @@ def iter_checks(
 
 
 def _in_column_order(item: BrokenArtifact) -> tuple[int, str]:
-    return list(SAMPLE_FILES).index(item.artifact), item.value or ""
+    return _REPORT_ORDER.index(item.artifact), item.value or ""
 
 
 def _planned(
@@ -140,15 +141,16 @@ def _planned(
                 yield check, []
                 continue
             probes = []
-            for prefix, value in row.values.items():
+            for artifact in SAMPLE_ARTIFACTS:
+                value = row.values[artifact.name]
                 if not value:
-                    if prefix in REQUIRED:
+                    if artifact.required:
                         check.artifacts += 1
-                        check.broken.append(BrokenArtifact(prefix, None, "missing"))
+                        check.broken.append(BrokenArtifact(artifact.name, None, "missing"))
                     continue
                 check.artifacts += 1
                 kind: Kind = "url" if is_external(value) else "object"
-                if kind == "object" and prefix == "hls":
+                if kind == "object" and artifact.folder is not None:
                     kind = "playlist"
-                probes.append(Probe(sample_id, prefix, value, kind))
+                probes.append(Probe(sample_id, artifact.name, value, kind))
             yield check, probes

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from cratedig.operations.artifacts import is_external
+from cratedig.artifacts import is_external
 from cratedig.sources.errors import (
     SourceError,
     SourceErrorCode,

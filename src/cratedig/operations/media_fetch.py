@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cratedig.artifacts import VIDEO, Artifact
 from cratedig.config import Settings
 from cratedig.media.errors import MediaError
 from cratedig.media.ffmpeg import probe
 from cratedig.media.workdir import job_directory
-from cratedig.operations.artifacts import url_host
 from cratedig.pipeline.fetching import tiktok_options
 from cratedig.pipeline.images import IMAGE_LIMIT, to_jpeg
 from cratedig.runtime import current_runtime
@@ -34,14 +34,17 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 @dataclass(frozen=True)
 class Item:
-    """One external media value: its column, URL and the key it belongs at."""
+    """One external media value: its artifact, URL and the key it belongs at."""
 
     name: str  # "video", "origin cover", "avatar thumb"
-    column: str
-    bytes_column: str | None
+    artifact: Artifact
     url: str
     key: str
-    video: bool = False
+
+    @property
+    def video(self) -> bool:
+        """True for the post's video (probed as MP4); every other item is an image."""
+        return self.artifact is VIDEO
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class Stored:
     key: str
     size: int
     note: str = ""
+
+
+def url_host(value: str) -> str:
+    """The lower-case host of a URL ("" when it has none)."""
+    return (urlsplit(value).hostname or "").lower()
 
 
 def is_tiktok_host(host: str) -> bool:
@@ -109,10 +117,10 @@ class Fetcher:
                 info = probe(path)
                 if not (info.has_video and "mp4" in info.format_name):
                     raise MediaError(f"{item.url[:200]} is not an MP4 video")
-                self.storage.put_file(item.key, path, "video/mp4")
+                self.storage.put_file(item.key, path, item.artifact.content_type)
                 return Stored(item.key, path.stat().st_size)
             jpeg = to_jpeg(path.read_bytes(), item.url)
-            self.storage.put_bytes(item.key, jpeg, "image/jpeg")
+            self.storage.put_bytes(item.key, jpeg, item.artifact.content_type)
             return Stored(item.key, len(jpeg))
 
     def download(self, url: str, target: Path, *, video: bool) -> Path:

@@ -18,11 +18,11 @@ from pathlib import Path
 from pydantic import Field, StrictInt
 from sqlalchemy.orm import Session
 
+from cratedig.artifacts import MP3, is_external
 from cratedig.media.errors import MediaError
 from cratedig.media.stream import audio_to_hls
 from cratedig.media.workdir import job_directory
 from cratedig.models import SampleStatus
-from cratedig.operations.artifacts import is_external
 from cratedig.operations.framework import Kind, RunResult, Work
 from cratedig.operations.library_repository import (
     hls_candidates,
@@ -192,7 +192,7 @@ def _make_and_upload(
     """Package the MP3 and upload segments, then the playlist; the stream's total bytes."""
     storage = work.storage
     with job_directory() as folder:
-        mp3 = storage.download(mp3_key, folder / "audio.mp3")
+        mp3 = storage.download(mp3_key, folder / MP3.file)
         facts = replace(facts, mp3_bytes=mp3.stat().st_size)
         segments = audio_to_hls(mp3, folder / HLS_DIR, process_options(work.settings.media))
         names = [f"{HLS_DIR}/{segment.name}" for segment in segments]

@@ -15,27 +15,20 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from pydantic import Field, StrictInt
 from sqlalchemy.orm import Session
 
+from cratedig.artifacts import CREATOR_AVATARS, REHOSTED_ARTIFACTS, is_external
 from cratedig.media.errors import MediaError
 from cratedig.models import Creator, Sample
-from cratedig.operations.artifacts import (
-    AVATAR_SIZES,
-    MIGRATED,
-    SAMPLE_FILES,
-    is_external,
-    url_host,
-)
 from cratedig.operations.framework import Kind, RunResult, Work
 from cratedig.operations.library_repository import (
     point_column_at,
     sample_with_creator,
     subjects_with_external_media,
 )
-from cratedig.operations.media_fetch import Fetcher, is_tiktok_host, our_key
+from cratedig.operations.media_fetch import Fetcher, is_tiktok_host, our_key, url_host
 from cratedig.operations.media_fetch import Item as Media
 from cratedig.operations.schemas import OperationRequest
 from cratedig.operations.states import Item, ItemState, Outcome, Selection, Subject
@@ -180,26 +173,17 @@ def _load(work: Work, item: Item) -> tuple[str, list[Media]] | None:
 
 def _sample_media(sample: Sample) -> list[Media]:
     return [
-        Media(
-            prefix.replace("_", " "),
-            f"{prefix}_key",
-            f"{prefix}_bytes",
-            str(value),
-            sample_key(sample.id, SAMPLE_FILES[prefix]),
-            video=prefix == "video",
-        )
-        for prefix in MIGRATED
-        if is_external(value := getattr(sample, f"{prefix}_key"))
+        Media(a.name.replace("_", " "), a, str(value), sample_key(sample.id, a.file))
+        for a in REHOSTED_ARTIFACTS
+        if is_external(value := a.stored(sample))
     ]
 
 
 def _creator_media(creator: Creator) -> list[Media]:
     return [
-        Media(
-            f"avatar {size}", f"avatar_{size}_key", None, str(value), avatar_key(creator.id, size)
-        )
-        for size in AVATAR_SIZES
-        if is_external(value := getattr(creator, f"avatar_{size}_key"))
+        Media(f"avatar {a.name}", a, str(value), avatar_key(creator.id, a))
+        for a in CREATOR_AVATARS
+        if is_external(value := a.stored(creator))
     ]
 
 
@@ -218,12 +202,11 @@ def _move(work: Work, item: Item, media: Media, fetcher: Fetcher) -> Moved:
             log.exception("migrating %s of %s failed", media.name, item.id)
             reason = f"{type(exc).__name__}: {exc}"
         return Moved(media.name, "failed", reason)
-    values: dict[str, Any] = {media.column: stored.key}
-    if media.bytes_column:
-        values[media.bytes_column] = stored.size
     model = Sample if item.subject is Subject.SAMPLE else Creator
     with work.transaction() as session:
-        pointed = point_column_at(session, model, item.id, media.column, media.url, values)
+        pointed = point_column_at(
+            session, model, item.id, media.artifact, media.url, stored.key, stored.size
+        )
     return Moved(media.name, "migrated" if pointed else "changed", stored.note)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cratedig.operations.artifacts import is_external
+from cratedig.artifacts import is_external
 from cratedig.operations.console import RULE, Output, say
 from cratedig.operations.framework import Kind, RunResult, Work
 from cratedig.operations.kinds.check_links import NEVER_HAD_MEDIA
