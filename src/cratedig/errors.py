@@ -147,6 +147,12 @@ async def _storage_error(_request: Request, exc: Exception) -> JSONResponse:
     return _json(503, error_body("storage", "object storage is unavailable"))
 
 
-async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+def internal_error_response() -> JSONResponse:
+    """The 500 answer to an unhandled error (whose detail goes to the log only)."""
     return _json(500, error_body("internal", "internal server error"))
+
+
+async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Only errors outside RequestContext (which answers the others itself) get here.
+    log.exception("unhandled error", exc_info=exc)
+    return internal_error_response()

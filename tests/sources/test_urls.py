@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.urls import (
@@ -100,3 +104,84 @@ def test_private_addresses_are_refused_unless_the_host_is_listed() -> None:
     assert failure.value.code is SourceErrorCode.HOST_NOT_ALLOWED
     with pytest.raises(SourceError):
         check_public_address("10.1.2.3", frozenset())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/x",
+        "http://127.0.0.1:abc/x",
+        "http://127.0.0.1:99999/x",
+        "http://127.0.0.1:0/x",
+        "http://127.0.0.1/a\x01b.mp4",
+        "http://127.0.0.1/a\x7fb.mp4",
+        "http://media.exa\tmple.com/a.mp4",
+        "http://media.example.com/a\nb.mp4",
+        "http://media.example.com/a b.mp4",
+        "http://media..example.com/a.mp4",
+        "http://media%2eexample.com/a.mp4",
+        "http://media\u200b.example.com/a.mp4",
+        f"https://www.tiktok.com:70000/@dj/video/{VIDEO_ID}",
+    ],
+)
+def test_urls_no_client_could_fetch_are_invalid(url: str) -> None:
+    with pytest.raises(SourceError) as failure:
+        parse_source_url(url, ALLOWED)
+    assert failure.value.code is SourceErrorCode.INVALID_URL
+
+
+def test_ports_and_ipv6_literals_that_can_be_fetched_pass() -> None:
+    assert parse_source_url("http://127.0.0.1:8080/a.mp4", ALLOWED).url == (
+        "http://127.0.0.1:8080/a.mp4"
+    )
+    assert parse_source_url("http://[::1]:65535/a.mp4", frozenset({"::1"})).kind is SourceKind.URL
+
+
+_URL_PIECES = st.sampled_from(
+    [
+        "http",
+        "https",
+        "ftp",
+        "",
+        ":",
+        "//",
+        "[",
+        "]",
+        "@",
+        "/",
+        "?",
+        "#",
+        "%",
+        ".",
+        "::1",
+        "127.0.0.1",
+        "media.example.com",
+        "www.tiktok.com",
+        ":80",
+        ":99999",
+        ":-1",
+        ":abc",
+        "\t",
+        "\n",
+        " ",
+        "\x00",
+        "\x7f",
+        "\u200b",
+        "é",
+        "xn--",
+        "/a.mp4",
+    ]
+)
+
+
+@given(st.lists(_URL_PIECES | st.text(max_size=8), max_size=10).map("".join))
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+def test_any_text_is_a_fetchable_url_or_a_source_error(text: str) -> None:
+    try:
+        ref = parse_source_url(text, ALLOWED)
+    except SourceError:
+        return
+    parts = urlsplit(ref.url)
+    assert parts.scheme in ("http", "https") and parts.hostname
+    assert parts.port is None or 1 <= parts.port <= 65535
+    assert not any(char.isspace() or ord(char) < 0x20 for char in ref.url)

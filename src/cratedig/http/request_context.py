@@ -10,6 +10,7 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cratedig.errors import internal_error_response
 from cratedig.logging import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -17,6 +18,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 access_log = logging.getLogger("cratedig.access")
+log = logging.getLogger("cratedig.api")
 
 
 def incoming_request_id(value: str | None) -> str:
@@ -47,17 +49,24 @@ class RequestContext:
         request_id = incoming_request_id(given)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status, started_response = 500, False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, inside the request: the line carries the request id, and nothing
+            # propagates to the server, which would drop the keep-alive connection.
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            await internal_error_response()(scope, receive, send_with_id)
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             method, path = scope.get("method", "?"), scope.get("path", "")

@@ -6,13 +6,14 @@ import base64
 import binascii
 import enum
 import json
+import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Integer, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cratedig.models import SORT_KEYS, SORT_SENTINELS, Sample, SampleStatus
@@ -23,6 +24,7 @@ MAX_LIMIT = 100
 REPROCESSING = (SampleStatus.PENDING, SampleStatus.PROCESSING)
 STILL_SERVED: ColumnElement[bool] = Sample.mp3_key.is_not(None)
 MAX_SEARCH_TERMS = 16
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 # Letters and digits only, as FTS5's unicode61 tokenizer and PostgreSQL's parser split words.
 _TERM = re.compile(r"[^\W_]+")
 
@@ -139,13 +141,31 @@ def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:
             value = datetime.fromisoformat(str(value))
             if value.tzinfo is None:
                 raise InvalidCursorError("cursor time has no zone")
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidCursorError("cursor value is not a number")
+            value = value.astimezone(UTC)  # 0001-01-01 east of UTC overflows here, not in SQL
+        else:
+            value = _sort_number(SORTS[sort], value)
     except InvalidCursorError:
         raise
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursorError("malformed cursor") from exc
     return value, parsed_id
+
+
+def _sort_number(spec: SortSpec, value: Any) -> int | float:
+    """A cursor's number, checked against what the column can hold: a value past it would
+    overflow the database driver (SQLite) or the column type (PostgreSQL bigint)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidCursorError("cursor value is not a number")
+    if isinstance(value, int):
+        if not BIGINT_MIN <= value <= BIGINT_MAX:
+            raise InvalidCursorError("cursor value is out of range")
+        return value if isinstance(spec.column.type, Integer) else float(value)
+    if isinstance(spec.column.type, Integer):
+        raise InvalidCursorError("cursor value is not a whole number")
+    number = float(value)
+    if not math.isfinite(number):  # json reads NaN and Infinity
+        raise InvalidCursorError("cursor value is not a finite number")
+    return number
 
 
 def is_published() -> ColumnElement[bool]:

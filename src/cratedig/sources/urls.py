@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from cratedig.sources.errors import SourceError, SourceErrorCode, UnresolvedHostError
 
@@ -18,6 +19,8 @@ _VIDEO_PATH = re.compile(r"^/@(?P<user>[\w.-]*)/(?P<kind>video|photo)/(?P<id>\d{
 _MOBILE_PATH = re.compile(r"^/v/(?P<id>\d{5,25})(?:\.html)?/?$")
 _SHORT_PATH = re.compile(r"^/(?:t/)?(?P<code>[\w-]{4,32})/?$")
 MAX_URL_LENGTH = 2048
+# Host names as a resolver takes them once IDNA-encoded: letters, digits, '-', '_' and dots.
+_HOST_NAME = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$")
 
 
 class SourceKind(StrEnum):
@@ -43,10 +46,8 @@ def parse_source_url(raw: str, allowed_hosts: frozenset[str]) -> SourceRef:
     text = raw.strip()
     if not text or len(text) > MAX_URL_LENGTH:
         raise SourceError(SourceErrorCode.INVALID_URL, "the URL is empty or too long")
-    parts = urlsplit(text)
+    parts = fetchable_parts(text)
     host = (parts.hostname or "").lower()
-    if parts.scheme not in ("http", "https") or not host:
-        raise SourceError(SourceErrorCode.INVALID_URL, f"not an http(s) URL: {text[:200]}")
     if host in TIKTOK_HOSTS:
         return _tiktok(parts.path, host, text)
     if not host_is_allowed(host, allowed_hosts):
@@ -56,6 +57,44 @@ def parse_source_url(raw: str, allowed_hosts: frozenset[str]) -> SourceRef:
         )
     canonical = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
     return SourceRef(SourceKind.URL, canonical, None)
+
+
+def fetchable_parts(text: str) -> SplitResult:
+    """`text` split into parts, or INVALID_URL when no client could ever fetch it.
+
+    Refused: anything but http(s), control characters or spaces anywhere (urlsplit would
+    silently drop some of them), a malformed IPv6 literal, a port that is not 1..65535, and
+    a host name that cannot be resolved as written.
+    """
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in text):
+        message = "the URL contains spaces or control characters"
+        raise SourceError(SourceErrorCode.INVALID_URL, message)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:  # a bad IPv6 literal, a port that is not a number or too big
+        raise SourceError(SourceErrorCode.INVALID_URL, f"malformed URL: {exc}") from exc
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise SourceError(SourceErrorCode.INVALID_URL, f"not an http(s) URL: {text[:200]}")
+    if port == 0:
+        raise SourceError(SourceErrorCode.INVALID_URL, "the URL's port must be 1 to 65535")
+    if not _host_is_well_formed(host):
+        raise SourceError(SourceErrorCode.INVALID_URL, f"malformed host in URL: {text[:200]}")
+    return parts
+
+
+def _host_is_well_formed(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        encoded = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty or over-long label, or characters IDNA refuses
+        return False
+    return len(encoded) <= 253 and _HOST_NAME.fullmatch(encoded) is not None
 
 
 def canonical_tiktok_url(video_id: str, username: str = "", photo: bool = False) -> str:
