@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -121,3 +122,79 @@ def test_serve_refuses_several_processes_that_would_each_run_pipelines(
         "cratedig: error: --workers above 1 needs CRATEDIG_EMBEDDED_WORKER=false "
         "(run the pipelines in `cratedig worker` processes)"
     ]
+
+
+@contextmanager
+def running_serve(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`cratedig serve` (one process, embedded worker) on 127.0.0.1:`port` until the block ends."""
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [*CRATEDIG, "serve", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_healthy(server, port, log.read_text, timeout=180)
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_forwarded_for_from_loopback_does_not_make_an_admin_a_stranger(
+    pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    with running_serve(pg_env, port, tmp_path / "serve.log"):
+        pipeline = f"http://127.0.0.1:{port}/api/v1/pipeline"
+        assert httpx.get(pipeline, timeout=30).status_code == 200
+        # Only CRATEDIG_TRUSTED_PROXIES' proxies may name the client; loopback is no such proxy.
+        forged = httpx.get(pipeline, headers={"X-Forwarded-For": "1.2.3.4"}, timeout=30)
+        assert forged.status_code == 200, forged.text
+
+
+def test_a_second_serve_on_a_busy_port_fails_first_and_one_line_production_refusal(
+    pg_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = pg_env | {"CRATEDIG_ADMIN_TOKEN": "t0ken", "CRATEDIG_SUBMIT_RATE_PER_MINUTE": "2"}
+    port = free_port()
+    with running_serve(env, port, tmp_path / "serve.log") as first:
+        submit = f"http://127.0.0.1:{port}/api/v1/samples"
+        # A new X-Forwarded-For value from an untrusted peer is no new client: 2 a minute in all.
+        answers = [
+            httpx.post(submit, json={"url": "x"}, headers={"X-Forwarded-For": f"1.2.3.{n}"})
+            for n in range(4)
+        ]
+        assert [a.status_code for a in answers][2:] == [429, 429], [a.text for a in answers]
+        # The port is taken: the second instance must fail before its worker starts.
+        second = subprocess.run(
+            [*CRATEDIG, "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            f"cratedig: error: cannot listen on 127.0.0.1:{port}: "
+        ), second.stderr
+        assert "DBOS" not in second.stdout + second.stderr
+        assert first.poll() is None
+    production = pg_env | {"CRATEDIG_ENV": "production"}
+    refused = subprocess.run(
+        [*CRATEDIG, "serve", "--port", str(free_port())],
+        env=production,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1, refused.stderr
+    assert lines[0].startswith("cratedig: error: refusing to start in production mode: ")

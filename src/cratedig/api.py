@@ -5,6 +5,7 @@ worker when configured)."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import install_error_handlers
 from cratedig.http.body_limit import BodySizeLimit
+from cratedig.http.clients import ClientAddress
 from cratedig.http.cors import install_cors
 from cratedig.http.rate_limit import SubmitRateLimit
 from cratedig.http.request_context import RequestContext
@@ -34,10 +36,11 @@ from cratedig.pipeline.worker import (
 )
 from cratedig.runtime import Runtime
 from cratedig.samples.routes import router as samples_router
+from cratedig.storage import Storage
 from cratedig.web import web_router
 
 MAX_BODY_BYTES = 16 * 1024
-HEALTH_PROBE_KEY = "health/probe"
+HEALTH_PROBE_PREFIX = "health/probe-"
 HEALTH: dict[int | str, dict[str, Any]] = {
     503: {"description": "A check failed (named in the body)"}
 }
@@ -75,11 +78,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"], responses=HEALTH)
     app.include_router(web_router)  # last: the page's paths never shadow the API's
-    # The last added runs first: request id and access log, CORS, body limit, rate limit.
+    # The last added runs first: client address, request id and access log, CORS, body
+    # limit, rate limit.
     app.add_middleware(SubmitRateLimit, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_cors(app, settings.cors_origin_list)
     app.add_middleware(RequestContext)
+    app.add_middleware(ClientAddress, settings=settings)
     return app
 
 
@@ -103,8 +108,16 @@ def health(runtime: RuntimeDep) -> JSONResponse:
             connection.execute(text("SELECT 1"))
 
     check("database", database)
-    check("storage", lambda: runtime.storage.head(HEALTH_PROBE_KEY))
+    check("storage", lambda: probe_storage(runtime.storage))
     check("queue", lambda: DBOS.list_queued_workflows(limit=1))
     ok = all(result["ok"] for result in checks.values())
     body = {"status": "ok" if ok else "error", "checks": checks}
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def probe_storage(storage: Storage) -> None:
+    """Write a small object and delete it: a store that reads but refuses writes is not fine."""
+    # A key per probe: concurrent health checks must not delete each other's object.
+    key = f"{HEALTH_PROBE_PREFIX}{uuid.uuid4().hex}"
+    storage.put_bytes(key, b"ok", content_type="text/plain")
+    storage.delete(key)

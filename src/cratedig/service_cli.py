@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -58,33 +59,49 @@ def serve(
     if workers < 1:
         raise ValueError(f"--workers must be 1 or more, got {workers}")
     settings = load_settings()
+    # One line like `worker`'s, not a traceback (and before any child process is started).
+    if problems := settings.production_problems():
+        raise ValueError("refusing to start in production mode: " + "; ".join(problems))
     prepare_sqlite_files(settings)  # a bad path is one line here, not a lifespan traceback
     # Our handler formats (and redacts) every line; our middleware writes the access log.
-    logs: dict[str, Any] = {"log_config": uvicorn_log_config(settings), "access_log": False}
+    # uvicorn's proxy headers stay off: our ClientAddress middleware alone reads
+    # X-Forwarded-For, from CRATEDIG_TRUSTED_PROXIES only.
+    options: dict[str, Any] = {
+        "log_config": uvicorn_log_config(settings),
+        "access_log": False,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "log_level": log_level,
+    }
     if workers == 1:
+        # Bind first: a port in use must fail before the runtime (and its worker) starts and
+        # takes over the workflows of the instance already listening there.
+        sock = listening_socket(host, port)
         print(f"cratedig API on http://{host}:{port} (docs at /docs)", flush=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, **logs)
-        return 0
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), **options))
+        server.run(sockets=[sock])
+        return 0 if server.started else 3  # uvicorn.run's exit code for a failed start
     # Each process would also run pipelines; scale those with `cratedig worker` instead.
     if settings.embedded_worker:
         raise ValueError(
             "--workers above 1 needs CRATEDIG_EMBEDDED_WORKER=false "
             "(run the pipelines in `cratedig worker` processes)"
         )
-    # Checked here too: a child that refuses to start would only be restarted in a loop.
-    if problems := settings.production_problems():
-        raise ValueError("refusing to start in production mode: " + "; ".join(problems))
     print(f"cratedig API on http://{host}:{port}, {workers} processes", flush=True)
+    # uvicorn binds the port in this process before it starts any API process.
     uvicorn.run(
-        "cratedig.api:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        **logs,
+        "cratedig.api:create_app", factory=True, host=host, port=port, workers=workers, **options
     )
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port, or ValueError saying why it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as error:
+        raise ValueError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 def worker() -> int:

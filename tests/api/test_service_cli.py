@@ -127,3 +127,14 @@ def test_submit_wait_shows_a_pending_retry_and_no_empty_step(
     progress = lines[1:-1]
     assert progress and all(line.startswith("step ") for line in progress), lines
     assert not any(line.startswith("step 0") or line.endswith(" -") for line in lines)
+
+
+def test_a_redirect_loop_fails_at_once_as_too_many_redirects(
+    stack: tuple[str, str], media_server: LoopbackServer
+) -> None:
+    api, media = stack
+    media_server.routes["/loop.mp4"] = Route(302, headers={"Location": "/loop.mp4"})
+    lines: list[str] = []
+    assert submit(f"{media}/loop.mp4", api, wait=True, timeout=120, say=lines.append) == 1
+    assert lines[-1].startswith("failed at fetch_source: too_many_redirects: more than "), lines
+    assert not any("retry pending" in line for line in lines), lines

@@ -196,7 +196,7 @@ class TestRedirects:
             web.pages["/loop"] = redirect("/loop")
             error = failure_of(lambda: fetch(f"{web.base}/loop"))
         assert isinstance(error, TooManyRedirectsError)
-        assert error.code is SourceErrorCode.NETWORK and error.retryable
+        assert error.code is SourceErrorCode.TOO_MANY_REDIRECTS and not error.retryable
         assert f"more than {MAX_REDIRECTS} redirects" in str(error)
         assert len(web.seen) == MAX_REDIRECTS + 1
 

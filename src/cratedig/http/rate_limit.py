@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cratedig.config import Settings, parse_networks
+from cratedig.config import Settings
 from cratedig.deps import check_admin
 from cratedig.errors import ApiError, error_body
-from cratedig.http.clients import client_address
+from cratedig.http.clients import client_of
 
 SUBMIT_PATH = "/api/v1/samples"
 MAX_CLIENTS = 50_000  # forget idle buckets past this many, so memory stays bounded
@@ -78,18 +78,13 @@ class SubmitRateLimit:
         self.app = app
         self.settings = settings
         self.limiter = TokenBucketLimiter()
-        self._proxies_text = settings.trusted_proxies
-        self._proxies = parse_networks(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rate = self.settings.submit_rate_per_minute
         if not (rate > 0 and _is_submit(scope)) or self._is_admin(scope):
             await self.app(scope, receive, send)
             return
-        if self.settings.trusted_proxies != self._proxies_text:  # settings changed at run time
-            self._proxies_text = self.settings.trusted_proxies
-            self._proxies = parse_networks(self._proxies_text)
-        wait = self.limiter.take(client_address(scope, self._proxies), rate)
+        wait = self.limiter.take(client_of(scope), rate)
         if wait <= 0:
             await self.app(scope, receive, send)
             return

@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cratedig.errors import internal_error_response
+from cratedig.http.clients import client_of
 from cratedig.logging import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -70,8 +71,7 @@ class RequestContext:
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             method, path = scope.get("method", "?"), scope.get("path", "")
-            client = scope.get("client")
             fields = {"method": method, "path": path, "status": status, "ms": elapsed_ms}
-            fields["client"] = str(client[0]) if client else None
+            fields["client"] = client_of(scope)
             access_log.info("%s %s %s %.1f ms", method, path, status, elapsed_ms, extra=fields)
             request_id_var.reset(token)

@@ -185,9 +185,7 @@ def download(
 ) -> RedirectResponse:
     """Redirect to the WAV or MP3 with a producer-friendly file name; counts the download."""
     sample = _found(session, sample_id)
-    key = service.DOWNLOADS[format].stored(sample)
-    if key is None:
-        raise ApiError(404, "not_found", f"sample {sample_id} has no {format} yet", "format")
+    key = service.downloadable_key(storage, sample, format)
     name = service.download_name(sample, format)
     SampleRepository(session).increment_downloads(sample.id)
     return RedirectResponse(_download_url(request, storage, key, name, sample.generation), 302)

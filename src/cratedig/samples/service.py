@@ -152,6 +152,19 @@ def progress(session: Session, sample: Sample) -> SampleProgress:
     )
 
 
+def downloadable_key(storage: Storage, sample: Sample, fmt: str) -> str:
+    """The stored key `/download?format=` serves, or 404 when the sample or store lacks it.
+
+    Checked before the download is counted: a redirect to a missing object is no download.
+    """
+    key = DOWNLOADS[fmt].stored(sample)
+    if key is None:
+        raise ApiError(404, "not_found", f"sample {sample.id} has no {fmt} yet", "format")
+    if not is_external(key) and storage.head(key) is None:
+        raise ApiError(404, "not_found", f"the {fmt} of sample {sample.id} is missing", "format")
+    return key
+
+
 def download_name(sample: Sample, ext: str) -> str:
     """`{bpm}bpm_{key}{scale}_{creator}_{id8}.{ext}`, leaving out what is unknown."""
     parts: list[str] = []

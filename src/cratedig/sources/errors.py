@@ -23,6 +23,7 @@ class SourceErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     NETWORK = "network"
     MEDIA_EXPIRED = "media_expired"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
 
 
 # Only these can succeed on a later attempt without anyone changing anything.
@@ -48,8 +49,8 @@ class SourceError(Exception):
         return self.code in RETRYABLE
 
 
-# A redirect loop's code: the one place to change when it gets a code of its own.
-REDIRECT_LOOP = SourceErrorCode.NETWORK
+# A redirect loop's code: asking again follows the same loop, so it is not retried.
+REDIRECT_LOOP = SourceErrorCode.TOO_MANY_REDIRECTS
 
 
 class _RequestError(SourceError):
