@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from cratedig.deps import StorageDep
 from cratedig.errors import ApiError, error_responses
 from cratedig.storage import CACHE_CONTROL, InvalidKey, content_type_for, validate_key
+from cratedig.storage.published import is_published_key
 from cratedig.storage.signing import content_disposition
 from cratedig.storage.validation import CONTENT_TYPES
 
@@ -39,12 +40,16 @@ def media(
     v: Annotated[str | None, Query(max_length=32, description="cache-busting version")] = None,
     download: Annotated[str | None, Query(max_length=200, description="save-as file name")] = None,
 ) -> Response:
-    """Serve one stored object (Range requests supported), as an attachment if asked."""
+    """Serve one published object (Range requests supported), as an attachment if asked."""
     try:
         validate_key(key)
         path = storage.local_path(key) if storage.kind == "local" else None
     except InvalidKey as error:
         raise ApiError(400, "invalid_key", str(error), "key") from error
+    if not is_published_key(key):
+        # Staged sources and generations in the making are not public: not found, like any
+        # key outside the published layout (see storage/published.py).
+        raise ApiError(404, "not_found", f"no object {key}", "key")
     if storage.kind != "local":
         signed = storage.presigned_get_url(key, download_name=download)
         if signed is None:

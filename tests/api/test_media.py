@@ -13,7 +13,16 @@ import uvicorn
 
 from cratedig.models import Sample
 from cratedig.samples.repository import SampleRepository
-from cratedig.storage.keys import AUDIO_WAV, HLS_PLAYLIST, WAVEFORM_JSON, sample_key
+from cratedig.storage.keys import (
+    AUDIO_WAV,
+    HLS_PLAYLIST,
+    WAVEFORM_JSON,
+    avatar_key,
+    generation_key,
+    hls_segment_name,
+    sample_key,
+    staging_key,
+)
 from tests.api.conftest import Api
 from tests.fixtures.factories import make_creator, make_sample
 
@@ -84,6 +93,34 @@ class TestMedia:
         assert data.headers["content-type"] == "application/json"
         assert "immutable" not in data.headers["cache-control"]
         assert api.client.get(f"/media/samples/{sample_id}/nothing.wav").status_code == 404
+
+    def test_only_published_keys_are_served(self, api: Api) -> None:
+        sample_id = uuid.uuid4()
+        storage = api.runtime.storage
+        hidden = [
+            staging_key(sample_id, 0, "source/original.mp4"),  # a failed sample's raw source
+            staging_key(sample_id, 1, AUDIO_WAV),  # a generation not yet published
+            sample_key(sample_id, "source/original.mp4"),  # no artifact of that name
+            sample_key(sample_id, "notes.txt"),
+            f"samples/{sample_id}/g0/{AUDIO_WAV}",  # generation 0 lives at the top
+            f"creators/{sample_id}/banner.jpg",
+        ]
+        for key in hidden:
+            storage.put_bytes(key, WAV)
+            for method in (api.client.get, api.client.head):
+                response = method(f"/media/{key}")
+                assert response.status_code == 404, key
+                assert WAV[:16] not in response.content
+            assert api.client.get(f"/media/{key}").json()["error"]["code"] == "not_found"
+        shown = [
+            sample_key(sample_id, AUDIO_WAV),
+            generation_key(sample_id, 2, AUDIO_WAV),
+            generation_key(sample_id, 2, hls_segment_name(12)),
+            avatar_key(uuid.uuid4(), "thumb"),
+        ]
+        for key in shown:
+            storage.put_bytes(key, WAV)
+            assert api.client.get(f"/media/{key}").content == WAV, key
 
     @pytest.mark.parametrize(
         ("header", "start", "end"), [("bytes=10-19", 10, 19), ("bytes=-5", len(WAV) - 5, None)]
