@@ -8,6 +8,7 @@ order: a step's name never changes once released, nor does the shape of what it 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from cratedig.samples.repository import SampleRepository
 from cratedig.sources.errors import SourceError
 from cratedig.storage import InvalidKey, ObjectNotFound, StorageError
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -167,6 +169,9 @@ def with_retries(job: Job, step: str, call: Callable[[], R]) -> R:
             code, message = describe(exc)
             retries = settings.fetch_attempts - 1
             note = f"{message} (retry {attempt} of {retries} in {delay:g} s)"
+            log.warning(
+                "sample %s g%s: %s: %s: %s", job.sample_id, job.generation, step, code, note
+            )
             record_retry(job.sample_id, job.generation, step, code, note)
             with safe_point():  # the sleep is durable: a stopping worker need not wait it out
                 DBOS.sleep(delay)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from cratedig.models import SampleStatus
@@ -12,6 +13,8 @@ from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 
 __all__ = ["STEPS", "mark_failed", "step_number"]
+
+log = logging.getLogger(__name__)
 
 
 def step_number(step: str) -> int:
@@ -31,4 +34,8 @@ def mark_failed(job: Job, step: str, code: str, message: str) -> bool:
         sample.status = SampleStatus.FAILED
         sample.step, sample.step_index = step, step_number(step)
         sample.error_code, sample.error_message = code, message[:2000]
-        return True
+    # The full reason goes to the log and the admin view; the public API shows it redacted.
+    log.warning(
+        "sample %s g%s failed at %s: %s: %s", job.sample_id, job.generation, step, code, message
+    )
+    return True

@@ -17,6 +17,7 @@ from cratedig.media.key import KEY_NAMES
 from cratedig.models import Creator, Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
 from cratedig.pipeline.tracking import STEPS, step_number
+from cratedig.public_errors import public_error_message
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     CreatorSummary,
@@ -81,6 +82,7 @@ def sample_out(sample: Sample, storage: Storage) -> SampleOut:
         for name in SampleOut.model_fields
         if name not in urls and name not in ("tags", "creator")
     }
+    fields["error_message"] = public_error_message(sample.error_code, sample.error_message)
     creator = creator_summary(sample.creator, storage)
     return SampleOut(**fields, **urls, tags=sample.tags, creator=creator)
 
@@ -133,7 +135,10 @@ def progress(session: Session, sample: Sample) -> SampleProgress:
             finished_at=row.finished_at,
             duration_seconds=row.duration_seconds,
             attempts=row.attempts,
-            error=row.error,
+            # Only the current step's error is known to carry the sample's error code.
+            error=public_error_message(
+                sample.error_code if row.step == sample.step else None, row.error
+            ),
         )
         for row in SampleRepository(session).steps_for(sample.id, sample.generation)
     ]
@@ -146,7 +151,7 @@ def progress(session: Session, sample: Sample) -> SampleProgress:
         attempts=sample.attempts,
         generation=sample.generation,
         error_code=sample.error_code,
-        error_message=sample.error_message,
+        error_message=public_error_message(sample.error_code, sample.error_message),
         processed_at=sample.processed_at,
         steps=steps,
     )
