@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # doubling each time; only retryable reasons (network, rate_limited, media_expired) retry.
     fetch_attempts: int = Field(4, ge=1, le=20)
     fetch_retry_seconds: float = Field(2.0, ge=0.0, le=600.0)
+    # A source's media download (direct or TikTok): its whole wall-clock time, and the pace it
+    # must keep (bytes per second over any window of that many seconds; 0: no floor). Either
+    # broken fails as `too_slow`, not retried. Pages and images keep their own limits.
+    download_timeout_seconds: float = Field(600.0, gt=0.0, le=86_400.0)
+    download_min_bytes_per_second: int = Field(16 * 1024, ge=0)
+    download_slow_window_seconds: float = Field(30.0, gt=0.0, le=3600.0)
     # TikTok: an http(s)/socks proxy, a Netscape cookies file, the pace of page requests
     # across all workers, a timeout per request, and how long a creator's profile is fresh.
     tiktok_proxy: str | None = Field(None, repr=False)  # may carry credentials

@@ -25,7 +25,6 @@ from cratedig.sources.errors import (
 )
 from cratedig.sources.http import (
     MAX_REDIRECTS,
-    Deadline,
     HopRules,
     TransferLimits,
     follow,
@@ -142,7 +141,7 @@ def plain_fetch(
     method: str = "GET",
 ) -> bytes:
     """The whole body through the httpx transport."""
-    deadline = Deadline(limits.max_seconds)
+    deadline = limits.deadline()
     with PlainClient(5.0) as client:
         reply = follow(client.send, method, url, rules, headers=headers, deadline=deadline)
         try:
@@ -160,7 +159,7 @@ def curl_fetch(
     **session: Any,
 ) -> bytes:
     """The whole body through the curl_cffi transport (browser impersonation)."""
-    deadline = Deadline(limits.max_seconds)
+    deadline = limits.deadline()
     with CheckedSession(rules, impersonate="chrome", timeout=5.0, **session) as checked:
         reply = checked.open(method, url, deadline, headers=headers)
         try:

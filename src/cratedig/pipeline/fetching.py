@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from cratedig.media.errors import ToolError
 from cratedig.media.ffmpeg import MediaInfo, probe
 from cratedig.pipeline.pacing import SharedPace
 from cratedig.sources import tiktok
-from cratedig.sources.direct import fetch_direct
+from cratedig.sources.direct import DirectFetchLimits, fetch_direct
+from cratedig.sources.http import Pace
 from cratedig.sources.tiktok_metadata import post_metadata
 from cratedig.sources.urls import SourceKind
 
@@ -37,14 +39,30 @@ def tiktok_options(settings: Settings, *, shared_pace: bool = True) -> tiktok.Ti
     return replace(options, pace=SharedPace(TIKTOK_PACE, settings.tiktok_rps))
 
 
+def download_pace(settings: Settings, cancelled: Callable[[], bool] | None = None) -> Pace:
+    """The pace a source's media download must keep; `cancelled` ends it when it says so."""
+    return Pace(
+        settings.download_min_bytes_per_second, settings.download_slow_window_seconds, cancelled
+    )
+
+
 def fetch_source(
-    kind: SourceKind, url: str, workdir: Path, settings: Settings
+    kind: SourceKind,
+    url: str,
+    workdir: Path,
+    settings: Settings,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Download the source media into `workdir`; return its path and the metadata."""
+    """Download the source media into `workdir` within CRATEDIG_DOWNLOAD_*, stopping as soon
+    as `cancelled` says so; return its path and the metadata."""
+    pace = download_pace(settings, cancelled)
+    seconds = settings.download_timeout_seconds
     if kind is SourceKind.URL:
-        media = fetch_direct(url, workdir / "source", settings.allowed_hosts)
+        limits = DirectFetchLimits(max_seconds=seconds, pace=pace)
+        media = fetch_direct(url, workdir / "source", settings.allowed_hosts, limits)
         return media.path, {"title": media.title, "source_url": media.final_url}
-    post = tiktok.fetch_post(url, workdir, tiktok_options(settings))
+    options = replace(tiktok_options(settings), media_seconds=seconds, media_pace=pace)
+    post = tiktok.fetch_post(url, workdir, options)
     assert post.media is not None  # fetch_post downloads unless told not to
     return post.media, post_metadata(post.info, post.item, settings.noise_tag_set)
 

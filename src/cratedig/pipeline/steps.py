@@ -49,13 +49,25 @@ def mark_processing(job: Job) -> Target:
         return {"kind": sample.source.value, "url": sample.source_url}
 
 
+def superseded(job: Job) -> bool:
+    """Whether the sample was deleted, or moved to a later generation (reprocessed), since
+    this job began: its download is then wasted work holding a worker."""
+    with current_runtime().transaction() as session:
+        sample = SampleRepository(session).get(uuid.UUID(job.sample_id))
+        return sample is None or sample.generation != job.generation
+
+
 @pipeline_step("fetch_source")
 def fetch_source(job: Job, target: Target) -> Fetched:
     """Download the source and stage it (and the video, when there is one)."""
     runtime = current_runtime()
     with job_directory() as work:
         path, found = download_source(
-            SourceKind(target["kind"]), target["url"], work, runtime.settings
+            SourceKind(target["kind"]),
+            target["url"],
+            work,
+            runtime.settings,
+            cancelled=lambda: superseded(job),
         )
         info = probe_source(path)
         storage = runtime.storage

@@ -9,8 +9,8 @@ from urllib.parse import unquote, urlsplit
 from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
 from cratedig.sources.http import (
     Answer,
-    Deadline,
     HopRules,
+    Pace,
     TransferLimits,
     follow,
     save_body,
@@ -33,6 +33,9 @@ class DirectFetchLimits:
     max_bytes: int = 500 * 1024 * 1024
     timeout_seconds: float = 30.0  # each connect, read and write
     max_seconds: float = 600.0  # the whole download: a slow drip must not hold a worker
+    # The pipeline's pace (minimum throughput, cancellation): with one, a slow source is
+    # `too_slow` (not retried); without one, passing `max_seconds` is a retryable timeout.
+    pace: Pace | None = None
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,13 @@ def fetch_direct(
     """
     limits = limits or DirectFetchLimits()
     rules = HopRules(allowed_hosts, allowed_hosts if trusted is None else trusted)
-    deadline = Deadline(limits.max_seconds)
+    caps = TransferLimits(limits.max_bytes, limits.max_seconds, limits.pace)
+    deadline = caps.deadline()
     connect = min(10.0, limits.timeout_seconds)
     with PlainClient(limits.timeout_seconds, connect_timeout=connect, pool_size=1) as client:
         answer = follow(client.send, "GET", url, rules, deadline=deadline)
         try:
             _check_response(answer, accept)
-            caps = TransferLimits(limits.max_bytes, limits.max_seconds)
             size = save_body(answer, caps, deadline, target)
         finally:
             answer.close()

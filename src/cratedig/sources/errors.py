@@ -24,6 +24,7 @@ class SourceErrorCode(StrEnum):
     NETWORK = "network"
     MEDIA_EXPIRED = "media_expired"
     TOO_MANY_REDIRECTS = "too_many_redirects"
+    TOO_SLOW = "too_slow"
 
 
 # Only these can succeed on a later attempt without anyone changing anything.
@@ -79,6 +80,17 @@ class TimedOutError(_RequestError):
 
 class DeadlineError(TimedOutError):
     """A transfer went on past its wall-clock deadline."""
+
+
+class TooSlowError(DeadlineError):
+    """A media download passed its deadline or fell below the minimum pace: the same source
+    would be as slow again, so it is not retried."""
+
+    CODE = SourceErrorCode.TOO_SLOW
+
+
+class DownloadCancelled(Exception):  # noqa: N818 (a cancellation, not an error)
+    """The sample was deleted or reprocessed while its source was downloading."""
 
 
 class TooManyRedirectsError(_RequestError):

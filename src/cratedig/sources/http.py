@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 from cratedig.sources.errors import (
-    DeadlineError,
     SourceError,
     SourceErrorCode,
     TimedOutError,
@@ -27,6 +25,9 @@ from cratedig.sources.errors import (
     UnreachableError,
 )
 from cratedig.sources.urls import check_connected_address, check_public_address, host_is_allowed
+from cratedig.sources.watchdog import Deadline as Deadline
+from cratedig.sources.watchdog import Pace as Pace
+from cratedig.sources.watchdog import Watchdog
 
 MAX_REDIRECTS = 5
 # Headers that carry credentials: never forwarded to another host on a redirect.
@@ -127,30 +128,16 @@ class HopRules:
 
 @dataclass(frozen=True)
 class TransferLimits:
-    """Bounds on one transfer, whatever its headers claim."""
+    """Bounds on one transfer, whatever its headers claim. With a `pace` (media downloads),
+    passing the deadline or falling below the pace is `too_slow`, not retried."""
 
     max_bytes: int
     max_seconds: float  # wall clock, from the first hop to the body's last byte
+    pace: Pace | None = None
 
-
-class Deadline:
-    """The moment a transfer must be over."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._ends = time.monotonic() + seconds
-
-    def remaining(self) -> float:
-        """Seconds left (0 when passed)."""
-        return max(0.0, self._ends - time.monotonic())
-
-    def passed(self) -> bool:
-        """True once the moment has come."""
-        return time.monotonic() >= self._ends
-
-    def error(self, url: str) -> DeadlineError:
-        """The failure of a transfer that passed its deadline."""
-        return DeadlineError(f"{url[:200]} took over {self.seconds:g} s to download")
+    def deadline(self) -> Deadline:
+        """The deadline of a transfer bounded by these limits, starting now."""
+        return Deadline(self.max_seconds, pace=self.pace)
 
 
 @dataclass(frozen=True)
@@ -230,33 +217,28 @@ def check_declared_size(answer: Answer, limits: TransferLimits) -> None:
 
 
 def capped_chunks(answer: Answer, limits: TransferLimits, deadline: Deadline) -> Iterator[bytes]:
-    """The body, stopped with a reason past the size limit or the deadline: checked on every
-    chunk, and a timer aborts a read still blocked when the deadline comes."""
+    """The body, stopped with a reason past the size limit, the deadline or below the pace, or
+    when cancelled: checked on every chunk, and by a watchdog that aborts a blocked read."""
     if deadline.passed():
         raise deadline.error(answer.url)
-    watchdog = threading.Timer(deadline.remaining(), answer.abort)
-    watchdog.daemon = True
+    watchdog = Watchdog(answer.url, answer.abort, deadline)
     watchdog.start()
-    size = 0
     try:
         for chunk in answer.chunks():
-            size += len(chunk)
-            if size > limits.max_bytes:
+            watchdog.received += len(chunk)
+            if watchdog.received > limits.max_bytes:
                 raise SourceError(
                     SourceErrorCode.TOO_LARGE,
                     f"{answer.url[:200]} is larger than the limit of {limits.max_bytes} bytes",
                 )
-            if deadline.passed():
-                break
+            watchdog.raise_if_stopped()
             yield chunk
     except (UnreachableError, TimedOutError) as exc:
-        if deadline.passed():
-            raise deadline.error(answer.url) from exc  # the abort cut the read
+        watchdog.raise_if_stopped(exc)  # the abort cut the read
         raise
     finally:
-        watchdog.cancel()
-    if deadline.passed():  # also an aborted body, which may look like one that ended
-        raise deadline.error(answer.url)
+        watchdog.stop()
+    watchdog.raise_if_stopped()  # an aborted body may look like one that ended
 
 
 def read_body(answer: Answer, limits: TransferLimits, deadline: Deadline) -> bytes:

@@ -50,8 +50,12 @@ class CurlAnswer:
             raise transport_error(self.url, exc) from exc
 
     def abort(self) -> None:
-        """Nothing to do: curl's own clock (set from the deadline on each hop) ends the
-        transfer, even while a read waits."""
+        """Make curl give up at its next write (a dripping body ends within a byte); a silent
+        one ends by curl's own clocks: the deadline (set on each hop) or the session's read
+        timeout (curl_cffi's low-speed rule on streams)."""
+        quit_now = getattr(self.response, "quit_now", None)
+        if quit_now is not None:
+            quit_now.set()
 
     def close(self) -> None:
         """Release the connection."""
@@ -61,19 +65,22 @@ class CurlAnswer:
 class CheckedSession(curl_requests.Session):  # type: ignore[type-arg]
     """A curl_cffi session on which curl follows no redirect: the checked client follows
     them, each hop's URL checked before connecting and its peer after. `request` (yt-dlp's
-    way in) caps the body by `limits` when given; `open` is ours."""
+    way in) caps the body by `limits` when given, every request within `deadline` when one
+    is given (one clock for all of yt-dlp's requests for a post); `open` is ours."""
 
     def __init__(
         self,
         rules: HopRules,
         limits: TransferLimits | None = None,
         *,
+        deadline: Deadline | None = None,
         proxy: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(proxy=proxy, **kwargs)
         self._rules = rules
         self._limits = limits
+        self._deadline = deadline
         self._proxy = proxy
 
     def open(
@@ -115,7 +122,7 @@ class CheckedSession(curl_requests.Session):  # type: ignore[type-arg]
         """`method` `url`, redirects followed hop by hop; curl's own errors stay curl's,
         since yt-dlp's handler maps them (certificate, proxy, transport) itself."""
         limits = self._limits
-        deadline = Deadline(limits.max_seconds) if limits is not None else None
+        deadline = self._deadline or (limits.deadline() if limits is not None else None)
         with _curl_errors():
             answer = self.open(method, url, deadline, **kwargs)
         if limits is None or deadline is None:

@@ -18,7 +18,7 @@ from yt_dlp.networking.exceptions import HTTPError, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, determine_protocol
 
 from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
-from cratedig.sources.http import TransferLimits
+from cratedig.sources.http import Deadline, TransferLimits
 from cratedig.sources.tiktok_http import TikTokClient, TikTokOptions, check_tiktok_url
 from cratedig.sources.tiktok_page import (
     VIDEO_DETAIL,
@@ -38,7 +38,7 @@ VIDEO_FORMAT = (
     "/bestaudio"
 )
 MAX_MEDIA_BYTES = 500 * 1024 * 1024
-MAX_MEDIA_SECONDS = 600.0  # one whole response: a slow drip must not hold a worker
+MAX_MEDIA_SECONDS = 600.0  # one media response re-fetched outside the pipeline (operations)
 log = logging.getLogger(__name__)
 _HTTP_STATUS = re.compile(r"HTTP Error (\d{3})")
 
@@ -122,13 +122,16 @@ def fetch_post(
     url: str, workdir: Path, options: TikTokOptions, *, download: bool = True
 ) -> TikTokPost:
     """Read the post's page (yt-dlp) and download its media; an expired CDN link is retried
-    once with a freshly read page, since the page hands out new signed links."""
+    once with a freshly read page, since the page hands out new signed links. Every request
+    for the post shares one clock: `options.media_seconds`, and `options.media_pace`."""
+    limits = TransferLimits(MAX_MEDIA_BYTES, options.media_seconds, options.media_pace)
+    deadline = limits.deadline()  # a slow drip must not hold a worker, however it is chunked
     try:
-        return _fetch_post_once(url, workdir, options, download)
+        return _fetch_post_once(url, workdir, options, download, deadline)
     except SourceError as exc:
         if exc.code is not SourceErrorCode.MEDIA_EXPIRED:
             raise
-    return _fetch_post_once(url, workdir, options, download)
+    return _fetch_post_once(url, workdir, options, download, deadline)
 
 
 def fetch_profile(username: str, options: TikTokOptions) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -151,11 +154,13 @@ def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
     return fetched.body
 
 
-def _fetch_post_once(url: str, workdir: Path, options: TikTokOptions, download: bool) -> TikTokPost:
+def _fetch_post_once(
+    url: str, workdir: Path, options: TikTokOptions, download: bool, deadline: Deadline
+) -> TikTokPost:
     _remove_source_files(workdir)
     options.pace()
-    limits = TransferLimits(MAX_MEDIA_BYTES, MAX_MEDIA_SECONDS)
-    with checked_youtube_dl(_params(workdir, options), options, limits) as ydl:
+    limits = TransferLimits(MAX_MEDIA_BYTES, options.media_seconds, options.media_pace)
+    with checked_youtube_dl(_params(workdir, options), options, limits, deadline) as ydl:
         ydl.add_info_extractor(_PageReadingTikTokIE())
         with _reasons(page=True):
             raw = ydl.extract_info(

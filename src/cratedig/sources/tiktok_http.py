@@ -13,6 +13,7 @@ from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
 from cratedig.sources.http import (
     Deadline,
     HopRules,
+    Pace,
     TransferLimits,
     read_body,
     save_body,
@@ -54,6 +55,9 @@ class TikTokOptions:
     cookies_file: str | None = None
     timeout_seconds: float = 20.0
     allowed_hosts: frozenset[str] = frozenset()
+    # A post's media download (all of yt-dlp's requests for it): wall clock and pace.
+    media_seconds: float = 600.0
+    media_pace: Pace | None = field(default=None, compare=False)
     # Called before each request for a TikTok web page, so all workers share one pace.
     pace: Callable[[], None] = field(default=no_pacing, compare=False)
 

@@ -18,7 +18,7 @@ from yt_dlp.networking.common import Request, Response
 from yt_dlp.networking.exceptions import RequestError
 
 from cratedig.sources.errors import SourceError
-from cratedig.sources.http import TransferLimits
+from cratedig.sources.http import Deadline, TransferLimits
 from cratedig.sources.http_curl import CheckedSession
 from cratedig.sources.tiktok_http import TikTokOptions, tiktok_rules
 
@@ -32,17 +32,27 @@ class RefusedRequestError(RequestError):  # type: ignore[misc]
 
 
 def checked_youtube_dl(
-    params: dict[str, Any], options: TikTokOptions, limits: TransferLimits
+    params: dict[str, Any],
+    options: TikTokOptions,
+    limits: TransferLimits,
+    deadline: Deadline | None = None,
 ) -> yt_dlp.YoutubeDL:
-    """A YoutubeDL whose every request goes through our checked handler, and only that."""
-    return _CheckedYoutubeDL(params, options, limits)
+    """A YoutubeDL whose every request goes through our checked handler, and only that; all
+    within `deadline` when given (else each request within `limits.max_seconds`)."""
+    return _CheckedYoutubeDL(params, options, limits, deadline)
 
 
 class _CheckedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]
     def __init__(
-        self, params: dict[str, Any], options: TikTokOptions, limits: TransferLimits
+        self,
+        params: dict[str, Any],
+        options: TikTokOptions,
+        limits: TransferLimits,
+        deadline: Deadline | None,
     ) -> None:
-        self._checked = functools.partial(CheckedCurlRH, tiktok=options, limits=limits)
+        self._checked = functools.partial(
+            CheckedCurlRH, tiktok=options, limits=limits, deadline=deadline
+        )
         super().__init__(params)
 
     @functools.cached_property
@@ -56,14 +66,28 @@ class CheckedCurlRH(CurlCFFIRH):  # type: ignore[misc]
 
     RH_NAME = "cratedig_checked"
 
-    def __init__(self, *, tiktok: TikTokOptions, limits: TransferLimits, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        tiktok: TikTokOptions,
+        limits: TransferLimits,
+        deadline: Deadline | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._tiktok = tiktok
         self._limits = limits
+        self._deadline = deadline
         super().__init__(**kwargs)
 
     def _create_instance(self, cookiejar: Any = None) -> curl_requests.Session[Any]:
         rules = tiktok_rules(self._tiktok)
-        return CheckedSession(rules, self._limits, proxy=self._tiktok.proxy, cookies=cookiejar)
+        return CheckedSession(
+            rules,
+            self._limits,
+            deadline=self._deadline,
+            proxy=self._tiktok.proxy,
+            cookies=cookiejar,
+        )
 
     def send(self, request: Request) -> Response:
         """Send `request`; a refused hop raises RefusedRequestError carrying our reason."""
