@@ -22,7 +22,7 @@ from cratedig.sources.http import Deadline, Pace, TransferLimits
 from cratedig.sources.tiktok import _reasons
 from cratedig.sources.tiktok_http import TikTokOptions
 from cratedig.sources.tiktok_ytdlp import checked_youtube_dl
-from tests.sources.test_http import Fetch, failure_of, fetch, site
+from tests.sources.test_http import Fetch, failure_of, fetch, silent_after_headers, site
 
 __all__ = ["fetch"]  # the fixture, used by name
 
@@ -79,6 +79,18 @@ def test_a_source_below_the_minimum_pace_fails_too_slow(fetch: Fetch) -> None:
     assert isinstance(error, TooSlowError) and "the minimum is 1000" in str(error)
     assert error.code is SourceErrorCode.TOO_SLOW and not error.retryable
     assert took < 4, took
+
+
+def test_a_silent_source_is_too_slow_not_a_network_error(fetch: Fetch) -> None:
+    """Ten bytes, then silence: cut by the pace (or the transport's read timeout, which with a
+    pace means the same), and not retried. httpx's read is cut at once; curl, with no byte to
+    refuse, ends by its own clocks (its read timeout), still named too slow."""
+    with site() as web:
+        web.pages["/stall"] = silent_after_headers
+        limits = TransferLimits(1 << 20, 30, Pace(1000, window_seconds=1.0))
+        error, took = timed_failure(fetch, f"{web.base}/stall", limits)
+    assert isinstance(error, TooSlowError) and not error.retryable, error
+    assert took < (3 if fetch.__name__ == "plain_fetch" else 20), took
 
 
 def test_a_source_fast_enough_is_not_cut(fetch: Fetch) -> None:
