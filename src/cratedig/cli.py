@@ -103,10 +103,10 @@ def _add_media_flags(command: argparse.ArgumentParser) -> None:
 
 def _options(args: argparse.Namespace) -> ProcessOptions:
     """Settings from the environment, overridden by the flags, validated by the same rules."""
-    from cratedig.config import MediaSettings, load_settings
+    from cratedig.media_settings import MediaSettings, load_media_settings
     from cratedig.process_options import process_options
 
-    media = load_settings().media
+    media = load_media_settings()
     overrides: dict[str, object] = {}
     if getattr(args, "waveform_size", None):
         width, _, height = args.waveform_size.lower().partition("x")

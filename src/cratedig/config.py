@@ -5,37 +5,12 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cratedig.media_settings import MediaSettings
 from cratedig.sources.urls import parse_allowed_hosts
 from cratedig.sqlite_paths import sqlite_file
-
-
-class MediaSettings(BaseModel):
-    """How the media toolkit shapes every sample (CRATEDIG_MEDIA__*)."""
-
-    normalize: bool = True
-    target_lufs: float = Field(-16.0, ge=-40.0, le=-5.0)
-    max_true_peak_dbtp: float = Field(-1.5, ge=-12.0, le=0.0)
-    max_duration_seconds: float = Field(600.0, gt=0)
-    mp3_bitrate_kbps: int = Field(320, ge=32, le=320)
-    aac_bitrate_kbps: int = Field(320, ge=32, le=512)
-    aac_coder: str = Field("fast", pattern="^(fast|twoloop|anmr)$")
-    hls_segment_seconds: float = Field(2.0, ge=1.0, le=30.0)
-    waveform_columns: int = Field(1800, ge=16, le=20000)
-    waveform_width: int = Field(1800, ge=16, le=20000)
-    waveform_height: int = Field(280, ge=16, le=4000)
-    waveform_color: str = "#ff5500"
-    waveform_background: str = "#ffffff"
-    waveform_transparent: bool = False
-
-    @field_validator("waveform_color", "waveform_background")
-    @classmethod
-    def _hex_colour(cls, value: str) -> str:
-        parse_colour(value)
-        return value
-
 
 DEFAULT_NOISE_TAGS = (
     "fyp,foryou,foryoupage,fy,fypシ,fypage,fypp,viral,viralvideo,trending,trend,xyzbca,"
@@ -194,19 +169,6 @@ class Settings(BaseSettings):
 def _url_path(path: Path) -> str:
     """A path as a URL spells it: relative ones start with ./ (sqlite:///./data/x.db)."""
     return path.as_posix() if path.is_absolute() else f"./{path.as_posix()}"
-
-
-def parse_colour(value: str) -> tuple[int, int, int, int]:
-    """Parse #rgb, #rrggbb or #rrggbbaa into an RGBA tuple."""
-    text = value.strip().lstrip("#")
-    if len(text) == 3:
-        text = "".join(ch * 2 for ch in text)
-    if len(text) == 6:
-        text += "ff"
-    if len(text) != 8 or any(ch not in "0123456789abcdefABCDEF" for ch in text):
-        raise ValueError(f"not a colour: {value!r} (use #rrggbb or #rrggbbaa)")
-    red, green, blue, alpha = (int(text[i : i + 2], 16) for i in range(0, 8, 2))
-    return red, green, blue, alpha
 
 
 def parse_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:

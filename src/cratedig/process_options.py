@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cratedig.config import MediaSettings, parse_colour
 from cratedig.media.encode import EncodeSettings
 from cratedig.media.process import ProcessOptions
 from cratedig.media.waveform import WaveformStyle
+from cratedig.media_settings import MediaSettings, parse_colour
 
 
 def process_options(media: MediaSettings) -> ProcessOptions:
