@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 from urllib.parse import urljoin, urlsplit
 
 from cratedig.sources.errors import (
@@ -260,3 +260,17 @@ def save_body(answer: Answer, limits: TransferLimits, deadline: Deadline, target
         target.unlink(missing_ok=True)  # never leave a partial file that looks like media
         raise
     return size
+
+
+class ClosedOnExit:
+    """A client that `with` closes: its pool is released however the block ends."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the client holds."""
+        raise NotImplementedError

@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator, Mapping
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
 from cratedig.sources.errors import SourceError, SourceErrorCode, TimedOutError, UnreachableError
+from cratedig.sources.http import ClosedOnExit
 
 
 def transport_error(url: str, error: Exception) -> SourceError:
@@ -62,7 +62,7 @@ class PlainAnswer:
         self._response.close()
 
 
-class PlainClient:
+class PlainClient(ClosedOnExit):
     """A pool of httpx connections that sends one request at a time per thread; close it."""
 
     def __init__(
@@ -71,17 +71,6 @@ class PlainClient:
         limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
         timeouts = httpx.Timeout(timeout, connect=connect_timeout or timeout)
         self._client = httpx.Client(timeout=timeouts, limits=limits, follow_redirects=False)
-
-    def __enter__(self) -> PlainClient:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the pool."""

@@ -7,10 +7,10 @@ import http.cookiejar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
 from cratedig.sources.http import (
+    ClosedOnExit,
     Deadline,
     HopRules,
     Pace,
@@ -92,7 +92,7 @@ def check_tiktok_url(url: str, options: TikTokOptions) -> None:
     tiktok_rules(options).check_url(url)
 
 
-class TikTokClient:
+class TikTokClient(ClosedOnExit):
     """A browser-like HTTP session for TikTok; close it (or use `with`)."""
 
     def __init__(self, options: TikTokOptions) -> None:
@@ -104,17 +104,6 @@ class TikTokClient:
             timeout=options.timeout_seconds,
             cookies=_load_cookies(options.cookies_file),
         )
-
-    def __enter__(self) -> TikTokClient:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the connection pool."""
