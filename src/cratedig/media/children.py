@@ -19,7 +19,16 @@ from cratedig.media.errors import MediaError, ToolError, ToolLimitError
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 # What ffmpeg and its libraries print when an allocation fails.
-_OUT_OF_MEMORY = ("cannot allocate memory", "out of memory", "bad_alloc", "failed to allocate")
+_OUT_OF_MEMORY = (
+    "cannot allocate memory",
+    "out of memory",
+    "bad_alloc",
+    "failed to allocate",
+    "failed to map segment",  # the loader could not map a shared library
+)
+# glibc reserves 64 MiB of address space per malloc arena, up to 8 per core: a decoder's
+# threads on a many-core host would spend the address-space limit on empty reservations.
+_CHILD_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
 TIMEOUT_SETTING = "CRATEDIG_MEDIA__FFMPEG_TIMEOUT_SECONDS"
 MEMORY_SETTING = "CRATEDIG_MEDIA__FFMPEG_MEMORY_MB"
 
@@ -72,6 +81,7 @@ class Child:
                 stdin=stdin,
                 stdout=stdout,
                 stderr=self._stderr,
+                env=os.environ | _CHILD_ENVIRONMENT,
                 preexec_fn=_bound_child(limits.memory_mb * 2**20, os.getpid()),
             )
         except FileNotFoundError as exc:
