@@ -84,14 +84,19 @@ _JSON_VALUES = (
 _SORTS = st.sampled_from([*NUMERIC_SORTS, "newest", "oldest"])
 
 
+def cursor_fuzz(examples: int) -> settings:
+    """Hypothesis settings for a cursor fuzz: bounded, the same examples every run."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
 @given(sort=_SORTS, value=_JSON_VALUES, ident=st.sampled_from([ANY_ID, ANY_ID, ANY_ID, "x", 7]))
-@settings(
-    max_examples=80,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@cursor_fuzz(80)
 def test_any_cursor_payload_is_a_page_or_a_422(
     api_module: Api, sort: str, value: Any, ident: Any
 ) -> None:
@@ -135,13 +140,7 @@ def test_malformed_operations_cursors_are_422(api: Api, cursor: str) -> None:
 
 
 @given(value=_JSON_VALUES, ident=st.sampled_from([ANY_ID, ANY_ID, ANY_ID, "x", 7, HUGE]))
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@cursor_fuzz(60)
 def test_any_operations_cursor_payload_is_a_page_or_a_422(
     api_module: Api, value: Any, ident: Any
 ) -> None:

@@ -21,7 +21,7 @@ from cratedig.db import describe_db_error, is_transient_db_error
 from cratedig.deps import check_admin
 from cratedig.errors import ApiError, error_body
 from cratedig.http.clients import client_of
-from cratedig.http.submit_buckets import forget_full_buckets, take_token
+from cratedig.http.submit_buckets import forget_full_buckets, take_token, without_durable_commit
 
 SUBMIT_PATH = "/api/v1/samples"
 SWEEP_EVERY_SECONDS = 60.0  # how often a process deletes refilled buckets
@@ -38,6 +38,7 @@ class SharedBuckets:
     def take(self, engine: Engine, client: str, rate_per_minute: int) -> float:
         """Spend one token: 0.0 when allowed, else the seconds until one is available."""
         with engine.begin() as connection:
+            without_durable_commit(connection)
             wait = take_token(connection, client, rate_per_minute)
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
