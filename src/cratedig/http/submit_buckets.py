@@ -32,7 +32,7 @@ def without_durable_commit(connection: Connection) -> None:
     """Let this transaction's commit return before its WAL is flushed (PostgreSQL only).
 
     A crash may then forget the last moments of spending, which forgives a few submissions;
-    in exchange a take costs a third of the time (the flush dominates it).
+    in exchange a submission never waits for the disk to count it.
     """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
