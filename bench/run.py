@@ -16,6 +16,7 @@ from bench import (
     reprocess,
     scaleout,
     speed,
+    submit_rate,
 )
 
 
@@ -32,6 +33,7 @@ def main() -> int:
         or links.main([])
         or preview.main([])
         or api_load.main([])
+        or submit_rate.main([])
         or scaleout.main([])
     )
 
