@@ -32,6 +32,7 @@ from tests.faults.conftest import (
 from tests.faults.held_source import HeldSources
 from tests.faults.s3_gateway import RestartableS3
 from tests.fixtures.media import make_clip
+from tests.fixtures.temp_folders import job_folders
 from tests.operations.conftest import publish_clip
 from tests.operations.plumbing import resume, start
 from tests.pipeline.conftest import add_url_sample, running_pipeline
@@ -120,7 +121,7 @@ def test_an_outage_while_processing_is_retried_where_it_hit(
         stored = s3_objects(f"{prefix}/")
         assert {f"{prefix}/{key}" for key in served_keys(sample)} <= stored
         assert not any(key.startswith(f"{prefix}/staging/") for key in stored)
-        assert list(private_tmp.iterdir()) == []  # the failed attempts' job dirs are gone
+        assert job_folders(private_tmp) == []  # the failed attempts' job dirs are gone
 
 
 def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
