@@ -174,6 +174,41 @@ def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
         assert not any(key.startswith(staging) for key in stored)
 
 
+def test_staging_a_generation_left_in_an_outage_goes_at_the_next_publish(
+    tmp_path: Path,
+    s3: RestartableS3,
+    sources: HeldSources,
+    clips: dict[str, bytes],
+    s3_objects: Callable[[str], set[str]],
+) -> None:
+    prefix = f"staged-{uuid.uuid4().hex[:8]}"
+    sources.files["/staged.mp4"] = clips["video"]
+    settings = s3_settings(s3, prefix) | {"fetch_attempts": 2, "fetch_retry_seconds": 0.5}
+    with running_pipeline("postgresql", tmp_path, **settings) as runtime:
+        sample_id = add_url_sample(runtime, sources.url("/staged.mp4"))
+        enqueue_sample(sample_id, 0)
+        assert result_of(sample_id, 0) == "completed"
+        staging = f"{prefix}/{sample_staging_prefix(sample_id)}/"
+
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
+
+        def source_staged() -> bool:
+            sample = load(runtime, sample_id)
+            return sample.generation == 1 and (sample.step_index or 0) >= 3
+
+        wait_until("generation 1's source to be staged", source_staged)
+        s3.stop_gateway()  # process_audio (or publish) fails, and so does its clean-up
+        assert result_of(sample_id, 1) == "failed"
+        failed = load(runtime, sample_id)
+        assert (failed.error_code, failed.step in {"process_audio", "publish"}) == ("storage", True)
+        s3.start_gateway()
+        assert s3_objects(staging), "the outage should have kept the failure from cleaning up"
+
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
+        assert result_of(sample_id, 2) == "completed"
+        assert s3_objects(staging) == set()
+
+
 @pytest.fixture(scope="module")
 def processed_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One short clip processed once: the files a completed sample has in storage."""
