@@ -81,14 +81,15 @@ def test_a_live_process_keeps_its_folder_and_so_does_the_sweeper(root: Path) -> 
     assert sorted(root.iterdir()) == [own.parent]
 
 
-def test_a_folder_never_locked_is_swept_and_files_beside_the_folders_are_left(
+def test_a_folder_never_locked_is_swept_and_what_we_did_not_make_is_left(
     root: Path,
 ) -> None:
     # A process killed between making its folder and locking it leaves no lock file at all.
     (root / "4242-abandoned" / f"{TEMP_PREFIX}x").mkdir(parents=True)
     (root / "notes.txt").write_text("not ours")
+    (root / "someone-elses").mkdir()  # not named as a process folder
     assert scratch.sweep().folders == 1
-    assert [p.name for p in root.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt", "someone-elses"]
 
 
 def test_a_missing_root_sweeps_nothing(tmp_path: Path) -> None:
@@ -101,3 +102,15 @@ def test_a_sweep_logs_what_it_removed(root: Path, caplog: pytest.LogCaptureFixtu
     with caplog.at_level("INFO", logger="cratedig.scratch"):
         scratch.sweep()
     assert f"temp root {root}: removed 1 folders of ended processes (1234 bytes)" in caplog.text
+
+
+def test_a_root_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "root").symlink_to(tmp_path / "elsewhere")
+    scratch.use_root(tmp_path / "root")
+    try:
+        with pytest.raises(PermissionError, match="not a folder of this user"):
+            scratch.process_folder()
+    finally:
+        scratch.use_root(None)
+    assert list((tmp_path / "elsewhere").iterdir()) == []

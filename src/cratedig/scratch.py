@@ -11,7 +11,9 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ from pathlib import Path
 
 ROOT_NAME = "cratedig"
 LOCK_NAME = ".lock"
+# `<pid>-<mkdtemp's random part>`: a sweep touches nothing else, even in a root shared by mistake.
+FOLDER_NAME = re.compile(r"[0-9]+-[A-Za-z0-9_]+")
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ class Swept:
 _configured: Path | None = None  # CRATEDIG_TEMP_DIR, set when the runtime starts
 _claimed: dict[Path, ProcessFolder] = {}
 _guard = threading.Lock()
+_removal_at_exit = False
 
 
 def use_root(root: Path | None) -> None:
@@ -90,7 +95,7 @@ def sweep(root: Path | None = None) -> Swept:
         return Swept()
     folders = total = 0
     for child in children:
-        if child.is_symlink() or not child.is_dir():
+        if not FOLDER_NAME.fullmatch(child.name) or child.is_symlink() or not child.is_dir():
             continue  # not a process folder: leave what we did not make alone
         size = _remove_if_abandoned(child)
         if size is not None:
@@ -103,13 +108,19 @@ def sweep(root: Path | None = None) -> Swept:
 
 
 def _claim(root: Path) -> ProcessFolder:
+    global _removal_at_exit
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    found = os.lstat(root)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+        # In a shared /tmp another user could have put a link or a folder of theirs there.
+        raise PermissionError(f"temp root {root} is not a folder of this user (CRATEDIG_TEMP_DIR)")
     while True:
         path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
         fd = _lock_if_free(path)
         if fd is not None:
-            if not _claimed:
+            if not _removal_at_exit:
                 atexit.register(release_process_folders)
+                _removal_at_exit = True
             return ProcessFolder(root, path, fd)
         # A sweep took the new folder's lock first (and is removing it): make another.
 
