@@ -17,6 +17,7 @@ from bench import (
     reprocess,
     scaleout,
     speed,
+    submit_rate,
 )
 
 
@@ -34,6 +35,7 @@ def main() -> int:
         or links.main([])
         or preview.main([])
         or api_load.main([])
+        or submit_rate.main([])
         or scaleout.main([])
     )
 

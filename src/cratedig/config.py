@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     env: str = Field("development", pattern="^(development|production)$")
     data_dir: Path = Path("data")
+    # Where jobs work on files: one folder per live process (empty: <system temp dir>/cratedig).
+    temp_dir: Path | None = None
     # Database: an SQLite file by default (DATA_DIR/cratedig.db), PostgreSQL in production.
     database_url: str = Field("", repr=False)  # may carry a password
     # Object storage: file://DIR (default DATA_DIR/media), s3://BUCKET[/PREFIX] (AWS, R2, any
