@@ -37,7 +37,7 @@ MEMORY_SETTING = "CRATEDIG_MEDIA__FFMPEG_MEMORY_MB"
 class ChildLimits:
     """Wall-clock seconds and address space (MiB) one ffmpeg or ffprobe may use."""
 
-    timeout_seconds: float = 300.0
+    timeout_seconds: float = 600.0
     memory_mb: int = 2048
 
 
