@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cratedig.media.children import ChildLimits
-from cratedig.media.errors import ToolLimitError
+from cratedig.media.errors import ToolError, ToolLimitError
 from cratedig.media.ffmpeg import probe, run_ffmpeg
 from cratedig.media.thumbnail import start_thumbnail
 from cratedig.pipeline.stepping import describe, is_transient
@@ -101,3 +101,12 @@ def test_thumbnail_frames_are_scaled_before_they_pile_up(tmp_path: Path) -> None
     out = tmp_path / "thumbnail.jpg"
     start_thumbnail(video, out, 6.0, limits=ChildLimits(memory_mb=512)).check()
     assert out.stat().st_size > 0
+
+
+def test_the_thumbnail_decoder_refuses_frames_over_the_pixel_limit(tmp_path: Path) -> None:
+    # What a stream whose frames grow after the probed first one meets: no frame is allocated.
+    video = make_clip(tmp_path / "clip.mp4", 1.0, video=True)  # 320x568
+    with pytest.raises(ToolError) as failure:
+        start_thumbnail(video, tmp_path / "t.jpg", 1.0, max_pixels=320 * 240).check()
+    assert "exceeds specified max pixel count" in failure.value.stderr_tail
+    assert not (tmp_path / "t.jpg").exists()
