@@ -11,6 +11,7 @@ from bench import (
     backfill,
     cli_startup,
     links,
+    memory,
     pipeline,
     preview,
     reprocess,
@@ -26,6 +27,7 @@ def main() -> int:
         accuracy.main([])
         or speed.main(sys.argv[1:])
         or cli_startup.main([])
+        or memory.main([])
         or pipeline.main([])
         or api_list.main([])
         or reprocess.main([])

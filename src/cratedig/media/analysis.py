@@ -31,7 +31,8 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
     """Estimate BPM and key from float PCM shaped (frames, channels) or (frames,)."""
     data = np.asarray(samples, dtype=np.float32)
     mono = data if data.ndim == 1 else data.mean(axis=1, dtype=np.float32)
-    mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    if not np.isfinite(mono).all():  # a copy only when needed: the clip may be long
+        mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
     # Seconds of audio are needed before either a beat or a key means anything.
     if mono.size < sample_rate * 2 or _rms_dbfs(mono) < SILENCE_DBFS:
         return NOTHING
