@@ -152,6 +152,17 @@ def test_each_tiktok_failure_has_its_reason(
     assert not list(tmp_path.glob("source.*"))
 
 
+def test_an_age_restricted_post_needs_a_login_and_names_our_cookies_setting(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceError) as failure:
+        _fetch(fake_tiktok, FakePost(VIDEO_ID, age_restricted=True), tmp_path)
+    message = str(failure.value)
+    assert failure.value.code is SourceErrorCode.LOGIN_REQUIRED and not failure.value.retryable
+    assert "Log in for access" in message and "CRATEDIG_TIKTOK_COOKIES_FILE" in message
+    assert "--cookies" not in message
+
+
 def test_a_missing_post_is_not_found(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
     with pytest.raises(SourceError) as failure:
         fetch_post(f"https://www.tiktok.com/@x/video/{VIDEO_ID}", tmp_path, fake_tiktok.options)

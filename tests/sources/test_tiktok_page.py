@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
-from cratedig.sources.tiktok_page import page_scope, status_reason, user_detail
+from cratedig.sources.tiktok_page import status_reason, user_detail
 from tests.fixtures.tiktok_site import (
     STATUS_AUDIT_FAILED,
     STATUS_CLASSIFIED,
@@ -20,7 +20,6 @@ from tests.fixtures.tiktok_site import (
     FakeCreator,
     author_block,
     exact,
-    html_page,
     rounded,
     stats_block,
 )
@@ -64,27 +63,6 @@ def test_status_codes_map_to_stable_reasons(
     assert str(code) in str(error)
     retried = (SourceErrorCode.RATE_LIMITED, SourceErrorCode.NETWORK, SourceErrorCode.UNDER_REVIEW)
     assert error.retryable is (reason in retried)
-
-
-def test_page_scope_reads_the_rehydration_json_even_with_a_script_closing_in_text() -> None:
-    creator = FakeCreator(signature="tags </script> inside")
-    body = html_page(
-        {"__DEFAULT_SCOPE__": {"webapp.user-detail": {"userInfo": {"user": author_block(creator)}}}}
-    ).body
-    scope = page_scope(body.decode())
-    assert scope is not None
-    assert scope["webapp.user-detail"]["userInfo"]["user"]["signature"] == "tags </script> inside"
-
-
-@pytest.mark.parametrize(
-    "html",
-    [
-        "<html>Please wait...</html>",
-        '<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__">{not json</script>',
-    ],
-)
-def test_page_scope_is_none_without_usable_data(html: str) -> None:
-    assert page_scope(html) is None
 
 
 def test_user_detail_returns_user_and_stats_even_for_a_private_account() -> None:

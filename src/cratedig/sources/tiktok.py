@@ -182,7 +182,7 @@ def fetch_profile(username: str, options: TikTokOptions) -> tuple[dict[str, Any]
 def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
     """An image from TikTok's CDN (covers, avatars)."""
     with TikTokClient(options) as client:
-        fetched = client.get(url, max_bytes=max_bytes, page=False)
+        fetched = client.get(url, max_bytes=max_bytes)
     content_type = fetched.headers.get("content-type", "image/")
     if not content_type.startswith(("image/", "application/octet-stream", "binary/")):
         raise SourceError(
@@ -322,7 +322,12 @@ def _page_error(exc: ExtractorError, url: str) -> SourceError:
         return SourceError(SourceErrorCode.NETWORK, f"network error reading {url}: {cause}")
     message = _one_line(str(exc))
     if _asks_for_login(message):
-        return SourceError(SourceErrorCode.LOGIN_REQUIRED, f"TikTok: {message}")
+        # yt-dlp's advice on passing cookies is for its own command line: name ours instead.
+        said = message.split(" Use --cookies", 1)[0]
+        return SourceError(
+            SourceErrorCode.LOGIN_REQUIRED,
+            f"TikTok: {said} (a login is given with CRATEDIG_TIKTOK_COOKIES_FILE)",
+        )
     return SourceError(SourceErrorCode.RATE_LIMITED, f"TikTok served no page data: {message}")
 
 

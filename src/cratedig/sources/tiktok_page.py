@@ -1,16 +1,11 @@
-"""Read TikTok's web pages: the rehydration JSON they embed, and the status codes in it."""
+"""Read TikTok's page data (yt-dlp finds it in the page): its detail blocks and status codes."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
 
-_UNIVERSAL_DATA = re.compile(
-    r'<script[^>]+id="__UNIVERSAL_DATA_FOR_REHYDRATION__"[^>]*>(?P<json>.*?)</script>', re.S
-)
 VIDEO_DETAIL = "webapp.video-detail"
 USER_DETAIL = "webapp.user-detail"
 
@@ -44,19 +39,6 @@ _EXPLAINED = {
     SourceErrorCode.RATE_LIMITED: "TikTok asks for a verification (throttled)",
     SourceErrorCode.NETWORK: "TikTok had a server error",
 }
-
-
-def page_scope(html: str) -> dict[str, Any] | None:
-    """The `__DEFAULT_SCOPE__` of a page's rehydration data, or None when it has none."""
-    match = _UNIVERSAL_DATA.search(html)
-    if match is None:
-        return None
-    try:
-        data = json.loads(match["json"])
-    except json.JSONDecodeError:
-        return None
-    scope = data.get("__DEFAULT_SCOPE__") if isinstance(data, dict) else None
-    return scope if isinstance(scope, dict) else None
 
 
 def status_reason(code: int, message: str, what: str) -> SourceError:
