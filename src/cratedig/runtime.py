@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cratedig.config import Settings, load_settings
-from cratedig.db import make_engine, make_session_factory, migrate
+from cratedig.db import make_engine, make_read_engine, make_session_factory, migrate, run_read
 from cratedig.sqlite_paths import prepare_sqlite_files
 from cratedig.storage import Storage, storage_from_settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -23,6 +26,12 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
+    reader: Engine
+    """Single-statement reads of the public API (db.make_read_engine)."""
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """`work` on a read connection (a lost connection is retried once)."""
+        return run_read(self.reader, work)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -46,7 +55,11 @@ def start_runtime(settings: Settings | None = None, *, run_migrations: bool = Tr
         migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     _current = Runtime(
-        settings, engine, make_session_factory(engine), storage_from_settings(settings)
+        settings,
+        engine,
+        make_session_factory(engine),
+        storage_from_settings(settings),
+        make_read_engine(engine),
     )
     return _current
 
@@ -62,5 +75,7 @@ def stop_runtime() -> None:
     """Dispose of the database engine."""
     global _current
     if _current is not None:
+        if _current.reader.pool is not _current.engine.pool:
+            _current.reader.dispose()
         _current.engine.dispose()
         _current = None

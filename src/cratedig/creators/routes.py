@@ -11,9 +11,10 @@ from cratedig.creators.repository import CreatorRepository
 from cratedig.creators.schemas import CreatorOut
 from cratedig.deps import SessionDep, StorageDep
 from cratedig.errors import ApiError, error_responses
+from cratedig.samples.documents import avatar_version, media_url
 from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleSort
 from cratedig.samples.schemas import NO_NUL
-from cratedig.samples.service import avatar_version, media_url, sample_out
+from cratedig.samples.service import sample_out
 
 router = APIRouter(prefix="/api/v1/creators", tags=["creators"])
 
@@ -36,7 +37,7 @@ def get_creator(
         page = repo.samples_of(creator, sort=sort, cursor=cursor, limit=limit)
     except InvalidCursorError as error:
         raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
-    version = avatar_version(creator)
+    version = avatar_version(creator.last_fetched_at)
     return CreatorOut(
         id=creator.id,
         username=creator.username,

@@ -120,10 +120,14 @@ SORTS = {
 
 def encode_cursor(sort: SampleSort, sample: Sample) -> str:
     """An opaque cursor after `sample` in `sort` order."""
-    value = SORTS[sort].cursor_value(sample)
+    return cursor_after(sort, SORTS[sort].cursor_value(sample), sample.id)
+
+
+def cursor_after(sort: SampleSort, value: Any, ident: uuid.UUID) -> str:
+    """An opaque cursor after the row with this sort value (as the query sees it) and id."""
     if isinstance(value, datetime):
         value = value.isoformat()
-    payload = json.dumps([sort.value, value, sample.id.hex], separators=(",", ":"))
+    payload = json.dumps([sort.value, value, ident.hex], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
