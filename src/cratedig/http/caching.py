@@ -53,7 +53,11 @@ def is_fresh(if_none_match: str | None, etag: str) -> bool:
 
 def cached_json(request: Request, document: Any, cache_control: str) -> Response:
     """200 with the document, its ETag and `cache_control`; 304 when the client has it."""
-    body = json_body(document)
+    return cached_body(request, json_body(document), cache_control)
+
+
+def cached_body(request: Request, body: bytes, cache_control: str) -> Response:
+    """200 with this JSON body, its ETag and `cache_control`; 304 when the client has it."""
     headers = {"Cache-Control": cache_control}
     if cache_control == PRIVATE:
         return Response(body, media_type=JSON_TYPE, headers=headers)
