@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    any_,
     bindparam,
     exists,
     func,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -305,9 +307,13 @@ def _text_condition(reader: Session | Connection, terms: list[str]) -> ColumnEle
     dialect = reader.get_bind().dialect if isinstance(reader, Session) else reader.dialect
     matches = _matches(dialect.name, terms)
     ids = list(reader.scalars(select(matches.c.sample_id).limit(MAX_LISTED_MATCHES + 1)))
-    if len(ids) <= MAX_LISTED_MATCHES:
-        return Sample.id.in_(ids)
-    return Sample.id.in_(select(matches.c.sample_id))
+    if len(ids) > MAX_LISTED_MATCHES:
+        return Sample.id.in_(select(matches.c.sample_id))
+    if dialect.name == "postgresql":
+        # One array parameter, not one per id: the statement stays short and the same text
+        # whatever the matches, so the driver parses it once and may prepare it.
+        return Sample.id == any_(bindparam("matches", ids, type_=ARRAY(Sample.id.type)))
+    return Sample.id.in_(ids)
 
 
 def _matches(dialect: str, terms: list[str]) -> Subquery:
