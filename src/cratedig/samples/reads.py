@@ -5,6 +5,7 @@ statement), on a read connection (db.make_read_engine). No ORM objects are built
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     func,
     select,
     type_coerce,
@@ -78,28 +80,15 @@ class SampleReads:
 
     def detail(self, sample_id: uuid.UUID) -> Row[Any] | None:
         """The sample's shown columns, its creator's (prefixed) and its tags, or None."""
-        query = (
-            select(*SAMPLE_COLUMNS, *CREATOR_COLUMNS, self._tags(Sample.__table__.c.id))
-            .select_from(Sample.__table__.outerjoin(Creator.__table__))
-            .where(Sample.__table__.c.id == sample_id)
-        )
-        row: Row[Any] | None = self.connection.execute(query).first()  # type: ignore[assignment]
+        query = _detail_query(self.connection.dialect.name)
+        result = self.connection.execute(query, {"sample_id": sample_id})
+        row: Row[Any] | None = result.first()
         return row
 
     def progress(self, sample_id: uuid.UUID) -> list[Row[Any]]:
         """The sample's progress columns, one row per recorded step of its current
         generation (prefixed step columns, None when no step is recorded); [] if no sample."""
-        samples, steps = Sample.__table__, SampleStep.__table__
-        current = and_(
-            steps.c.sample_id == samples.c.id, steps.c.generation == samples.c.generation
-        )
-        query = (
-            select(*PROGRESS_COLUMNS, *STEP_COLUMNS)
-            .select_from(samples.outerjoin(steps, current))
-            .where(samples.c.id == sample_id)
-            .order_by(steps.c.step_index, steps.c.step)
-        )
-        return list(self.connection.execute(query))
+        return list(self.connection.execute(_PROGRESS_QUERY, {"sample_id": sample_id}))
 
     def page(
         self, filters: SampleFilters, sort: SampleSort, cursor: str | None, limit: int
@@ -132,14 +121,44 @@ class SampleReads:
         return list(self.connection.execute(query))
 
     def _tags(self, sample_id: ColumnElement[Any]) -> Label[Any]:
-        """The sample's tags in one column: an array on PostgreSQL, a JSON array on SQLite."""
-        tags = SampleTag.__table__
-        if self.connection.dialect.name == "sqlite":
-            found = select(func.json_group_array(tags.c.tag)).where(tags.c.sample_id == sample_id)
-            return found.scalar_subquery().label("tags")
-        found = select(func.array_agg(tags.c.tag)).where(tags.c.sample_id == sample_id)
-        # psycopg already returns a list of str: no per-item result processing.
-        return type_coerce(found.scalar_subquery(), NullType()).label("tags")
+        return _tags(sample_id, self.connection.dialect.name)
+
+
+def _tags(sample_id: ColumnElement[Any], dialect: str) -> Label[Any]:
+    """The sample's tags in one column: an array on PostgreSQL, a JSON array on SQLite."""
+    tags = SampleTag.__table__
+    if dialect == "sqlite":
+        found = select(func.json_group_array(tags.c.tag)).where(tags.c.sample_id == sample_id)
+        return found.scalar_subquery().label("tags")
+    found = select(func.array_agg(tags.c.tag)).where(tags.c.sample_id == sample_id)
+    # psycopg already returns a list of str: no per-item result processing.
+    return type_coerce(found.scalar_subquery(), NullType()).label("tags")
+
+
+# The statements of the detail and status routes are built once: building one (and its cache
+# key) costs more than running it. The sample id is their one parameter.
+@functools.cache
+def _detail_query(dialect: str) -> Select[Any]:
+    samples = Sample.__table__
+    return (
+        select(*SAMPLE_COLUMNS, *CREATOR_COLUMNS, _tags(samples.c.id, dialect))
+        .select_from(samples.outerjoin(Creator.__table__))
+        .where(samples.c.id == bindparam("sample_id"))
+    )
+
+
+def _progress_query() -> Select[Any]:
+    samples, steps = Sample.__table__, SampleStep.__table__
+    current = and_(steps.c.sample_id == samples.c.id, steps.c.generation == samples.c.generation)
+    return (
+        select(*PROGRESS_COLUMNS, *STEP_COLUMNS)
+        .select_from(samples.outerjoin(steps, current))
+        .where(samples.c.id == bindparam("sample_id"))
+        .order_by(steps.c.step_index, steps.c.step)
+    )
+
+
+_PROGRESS_QUERY = _progress_query()
 
 
 def _merged(parts: Sequence[Select[Any]], dialect: str) -> Select[Any] | CompoundSelect[Any]:
