@@ -57,9 +57,9 @@ class Figures:
     in_process: float
 
 
-def default_base() -> str:
-    """The commit before the start-up work (the CLI as it was), else HEAD."""
-    added = _git("log", "--diff-filter=A", "--format=%H", "--", FIRST_STARTUP_FILE)
+def default_base(first_file: str = FIRST_STARTUP_FILE) -> str:
+    """The commit before the one that added `first_file` (the code as it was), else HEAD."""
+    added = _git("log", "--diff-filter=A", "--format=%H", "--", first_file)
     first = added.split()[-1] if added.split() else ""
     return f"{first}^" if first else "HEAD"
 

@@ -162,4 +162,6 @@ def _by_name(table: tuple[Artifact, ...], name: str) -> Artifact:
 def is_external(value: str | None) -> bool:
     """True for an absolute http(s) URL (an imported library's media not yet re-hosted), not an
     object key in our storage."""
-    return bool(value) and urlsplit(str(value)).scheme in ("http", "https")
+    if not value or ":" not in value:  # the usual object key, without parsing it
+        return False
+    return urlsplit(str(value)).scheme in ("http", "https")

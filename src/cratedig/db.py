@@ -6,12 +6,13 @@ or rolls back; repositories and services only flush.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 # The Alembic scripts ship inside the package, so migrate() works from any cwd and install.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# An execution option marking a read-only engine: its SQLite transactions begin deferred.
+READ_ONLY = "cratedig_read_only"
+T = TypeVar("T")
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -35,6 +39,32 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """An engine for the public read paths: no transaction to open and close, no ping.
+
+    PostgreSQL: a pool of its own in autocommit mode without pre-ping, so a read is one round
+    trip (each statement sees its own snapshot; `run_read` retries a lost connection).
+    SQLite: the same pool, beginning deferred transactions, so readers never wait for the
+    write lock that `BEGIN IMMEDIATE` takes.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{READ_ONLY: True})
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT")
+
+
+def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work` on a pooled connection; once more when that connection turns out lost (a read
+    engine skips the pre-ping, and a read is safe to repeat)."""
+    try:
+        with engine.connect() as connection:
+            return work(connection)
+    except sa_exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with engine.connect() as connection:
+        return work(connection)
 
 
 def is_transient_db_error(error: BaseException) -> bool:
@@ -111,10 +141,14 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
             cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         # IMMEDIATE takes the write lock up front, so concurrent writers (API threads and
         # pipeline steps) wait for each other via busy_timeout instead of failing with
-        # "database is locked" when a read-then-write transaction tries to upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # "database is locked" when a read-then-write transaction tries to upgrade. A
+        # read-only engine never writes: its transactions stay deferred and lock nothing.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

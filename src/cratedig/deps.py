@@ -15,8 +15,11 @@ from cratedig.errors import ApiError
 from cratedig.runtime import Runtime
 from cratedig.storage import Storage
 
+# The cheap dependencies are `async def`: FastAPI runs a plain `def` one in the thread pool,
+# a hop (and a wake-up of a worker thread) per dependency per request.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     """The runtime the app's lifespan started."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -25,7 +28,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
@@ -34,7 +37,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_storage(runtime: RuntimeDep) -> Storage:
+async def get_storage(runtime: RuntimeDep) -> Storage:
     """The object storage."""
     return runtime.storage
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cratedig.config import Settings, load_settings
-from cratedig.db import make_engine, make_session_factory, migrate
+from cratedig.db import make_engine, make_read_engine, make_session_factory, migrate, run_read
 from cratedig.scratch import release_process_folders, use_root
 from cratedig.sqlite_paths import prepare_sqlite_files
 from cratedig.storage import Storage, storage_from_settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,6 +27,12 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     storage: Storage
+    reader: Engine
+    """Single-statement reads of the public API (db.make_read_engine)."""
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """`work` on a read connection (a lost connection is retried once)."""
+        return run_read(self.reader, work)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -48,7 +57,11 @@ def start_runtime(settings: Settings | None = None, *, run_migrations: bool = Tr
         migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     _current = Runtime(
-        settings, engine, make_session_factory(engine), storage_from_settings(settings)
+        settings,
+        engine,
+        make_session_factory(engine),
+        storage_from_settings(settings),
+        make_read_engine(engine),
     )
     return _current
 
@@ -65,6 +78,8 @@ def stop_runtime() -> None:
     in an abandoned thread loses its files: it is never recorded as done, so it runs again)."""
     global _current
     if _current is not None:
+        if _current.reader.pool is not _current.engine.pool:
+            _current.reader.dispose()
         _current.engine.dispose()
         _current = None
     release_process_folders()

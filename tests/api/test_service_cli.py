@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 import uvicorn
 
 from cratedig.api import create_app
-from cratedig.service_cli import submit
+from cratedig.service_cli import listening_socket, submit
 from tests.api.conftest import api_settings
 from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
 from tests.fixtures.media import ffprobe, make_clip
@@ -138,3 +139,30 @@ def test_a_redirect_loop_fails_at_once_as_too_many_redirects(
     assert submit(f"{media}/loop.mp4", api, wait=True, timeout=120, say=lines.append) == 1
     assert lines[-1].startswith("failed at fetch_source: too_many_redirects: more than "), lines
     assert not any("retry pending" in line for line in lines), lines
+
+
+def test_each_connection_to_the_serve_socket_gets_tcp_nodelay() -> None:
+    """asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP; without it a
+    keep-alive client waits ~40 ms (Nagle against delayed ACK) for every response that the
+    server writes in two parts (head, then body)."""
+    sock = listening_socket("127.0.0.1", 0)
+
+    async def nodelay_of_a_connection() -> int:
+        loop = asyncio.get_running_loop()
+        seen: asyncio.Future[int] = loop.create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                raw = transport.get_extra_info("socket")
+                seen.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await loop.create_server(Probe, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            try:
+                return await asyncio.wait_for(seen, 10)
+            finally:
+                writer.close()
+
+    assert asyncio.run(nodelay_of_a_connection()) != 0

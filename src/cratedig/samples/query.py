@@ -114,7 +114,12 @@ SORTS = {
 
 def encode_cursor(sort: SampleSort, sample: Sample) -> str:
     """An opaque cursor after `sample` in `sort` order."""
-    return pack_cursor([sort.value, SORTS[sort].cursor_value(sample), sample.id.hex])
+    return cursor_after(sort, SORTS[sort].cursor_value(sample), sample.id)
+
+
+def cursor_after(sort: SampleSort, value: Any, ident: uuid.UUID) -> str:
+    """An opaque cursor after the row with this sort value (as the query sees it) and id."""
+    return pack_cursor([sort.value, value, ident.hex])
 
 
 def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     Subquery,
     and_,
+    any_,
     bindparam,
     exists,
     func,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -111,13 +114,11 @@ class SampleRepository:
     ) -> Page:
         """One page of samples matching `filters`, in `sort` order, after `cursor`."""
         check_limit(limit)
-        filters = filters or SampleFilters()
-        parts: list[tuple[SampleFilters, ColumnElement[bool] | None]] = [(filters, None)]
-        if filters.status is SampleStatus.COMPLETED:  # and those still published meanwhile
-            parts += [(replace(filters, status=s), STILL_SERVED) for s in REPROCESSING]
         rows: list[Sample] = []
-        for part, condition in parts:  # one index-ordered query each, merged here
-            rows += self._rows(part, sort, cursor, limit, condition)
+        parts = page_queries(self.session, filters or SampleFilters(), sort, cursor, limit)
+        for part in parts:  # one index-ordered query each, merged here
+            query = part.options(joinedload(Sample.creator))
+            rows += self.session.scalars(query).unique()
         if len(parts) > 1:
             spec = SORTS[sort]
             rows.sort(key=lambda s: (spec.cursor_value(s), s.id), reverse=spec.descending)
@@ -125,31 +126,6 @@ class SampleRepository:
         items = rows[:limit]
         next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
-
-    def _rows(
-        self,
-        filters: SampleFilters,
-        sort: SampleSort,
-        cursor: str | None,
-        limit: int,
-        condition: ColumnElement[bool] | None,
-    ) -> list[Sample]:
-        """Up to limit + 1 samples matching `filters` (and `condition`), in `sort` order,
-        after `cursor`."""
-        spec = SORTS[sort]
-        query = self._filtered(filters)
-        if condition is not None:
-            query = query.where(condition)
-        if spec.key is not None and spec.column.key == "bpm":
-            # Repeat the BPM range on the sort key: the expression index then bounds the scan.
-            if filters.bpm_min is not None:
-                query = query.where(spec.expression >= filters.bpm_min)
-            if filters.bpm_max is not None:
-                query = query.where(spec.expression <= filters.bpm_max)
-        if cursor:
-            query = query.where(spec.after(*decode_cursor(sort, cursor)))
-        query = query.options(joinedload(Sample.creator)).order_by(*spec.order_by())
-        return list(self.session.scalars(query.limit(limit + 1)).unique())
 
     def similar_to(self, sample: Sample, limit: int = 8) -> list[Sample]:
         """Published samples near this one's tempo (±6 %) in a compatible key, closest first."""
@@ -170,9 +146,9 @@ class SampleRepository:
         """How many samples match `filters`."""
         filters = filters or SampleFilters()
         if filters.status is SampleStatus.COMPLETED:
-            query = self._filtered(replace(filters, status=None)).where(is_published())
+            query = filtered(self.session, replace(filters, status=None)).where(is_published())
         else:
-            query = self._filtered(filters)
+            query = filtered(self.session, filters)
         query = query.with_only_columns(func.count())
         return self.session.scalar(query.order_by(None)) or 0
 
@@ -250,67 +226,105 @@ class SampleRepository:
         self.session.delete(sample)
         self.session.flush()
 
-    def _filtered(self, filters: SampleFilters) -> Select[Sample]:
-        query = select(Sample)
-        conditions: list[ColumnElement[bool]] = []
-        if filters.status is not None:
-            conditions.append(Sample.status == filters.status)
-        if filters.bpm_min is not None:
-            conditions.append(Sample.bpm >= filters.bpm_min)
-        if filters.bpm_max is not None:
-            conditions.append(Sample.bpm <= filters.bpm_max)
-        if filters.key:
-            conditions.append(Sample.key == filters.key)
-        if filters.scale:
-            conditions.append(Sample.scale == filters.scale)
-        if filters.keys:
-            conditions.append(
-                or_(
-                    *(and_(Sample.key == key, Sample.scale == scale) for key, scale in filters.keys)
-                )
-            )
-        if filters.creator_id is not None:
-            conditions.append(Sample.creator_id == filters.creator_id)
-        if filters.creator:
-            by_name = select(Creator.id).where(
-                Creator.username == normalize_username(filters.creator)
-            )
-            conditions.append(Sample.creator_id.in_(by_name.scalar_subquery()))
-        tags = normalize_tags(list(filters.tags))
-        if tags:
-            # EXISTS probes the (sample_id, tag) key row by row in sort order, stopping at
-            # the page size; IN (subquery) would first collect every tagged sample.
-            conditions.append(
-                exists().where(SampleTag.sample_id == Sample.id, SampleTag.tag.in_(sorted(tags)))
-            )
-        terms = search_terms(filters.q or "")
-        if terms:
-            conditions.append(self._text_condition(terms))
-        return query.where(*conditions)
-
-    def _text_condition(self, terms: list[str]) -> ColumnElement[bool]:
-        """Samples matching the text. The matches are fetched first: planners cannot see
-        how few they usually are, and would otherwise walk the sort index testing every row."""
-        matches = self._matches(terms)
-        ids = list(self.session.scalars(select(matches.c.sample_id).limit(MAX_LISTED_MATCHES + 1)))
-        if len(ids) <= MAX_LISTED_MATCHES:
-            return Sample.id.in_(ids)
-        return Sample.id.in_(select(matches.c.sample_id))
-
-    def _matches(self, terms: list[str]) -> Subquery:
-        """The ids of samples whose text matches every term (as prefixes)."""
-        if self.session.get_bind().dialect.name == "sqlite":
-            found = text("SELECT sample_id FROM samples_fts WHERE samples_fts MATCH :q")
-            q = fts5_query(terms)
-        else:
-            found = text(
-                "SELECT sample_id FROM sample_search"
-                " WHERE document @@ to_tsquery('simple'::regconfig, unaccent(:q))"
-            )
-            q = tsquery(terms)
-        return found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type).subquery()
-
 
 def _any_key(pairs: Sequence[tuple[str, str]]) -> ColumnElement[bool]:
     """A sample in any of these (key, scale) pairs."""
     return or_(*(and_(Sample.key == key, Sample.scale == scale) for key, scale in pairs))
+
+
+def page_queries(
+    reader: Session | Connection,
+    filters: SampleFilters,
+    sort: SampleSort,
+    cursor: str | None,
+    limit: int,
+) -> list[Select[Sample]]:
+    """The queries whose merged rows, in `sort` order, make one page: up to limit + 1 samples
+    each, ordered by an index. Listing the published (completed) samples takes three: the
+    completed ones, and those pending or processing whose published media are still served."""
+    parts: list[tuple[SampleStatus | None, ColumnElement[bool] | None]] = [(filters.status, None)]
+    if filters.status is SampleStatus.COMPLETED:
+        parts += [(status, STILL_SERVED) for status in REPROCESSING]
+    spec = SORTS[sort]
+    after = spec.after(*decode_cursor(sort, cursor)) if cursor else None
+    matching = filtered(reader, replace(filters, status=None))  # a text search runs once
+    queries = []
+    for status, condition in parts:
+        query = matching
+        if status is not None:
+            query = query.where(Sample.status == status)
+        if condition is not None:
+            query = query.where(condition)
+        if spec.key is not None and spec.column.key == "bpm":
+            # Repeat the BPM range on the sort key: the expression index then bounds the scan.
+            if filters.bpm_min is not None:
+                query = query.where(spec.expression >= filters.bpm_min)
+            if filters.bpm_max is not None:
+                query = query.where(spec.expression <= filters.bpm_max)
+        if after is not None:
+            query = query.where(after)
+        queries.append(query.order_by(*spec.order_by()).limit(limit + 1))
+    return queries
+
+
+def filtered(reader: Session | Connection, filters: SampleFilters) -> Select[Sample]:
+    """Samples matching `filters` (a text search is looked up through `reader` first)."""
+    query = select(Sample)
+    conditions: list[ColumnElement[bool]] = []
+    if filters.status is not None:
+        conditions.append(Sample.status == filters.status)
+    if filters.bpm_min is not None:
+        conditions.append(Sample.bpm >= filters.bpm_min)
+    if filters.bpm_max is not None:
+        conditions.append(Sample.bpm <= filters.bpm_max)
+    if filters.key:
+        conditions.append(Sample.key == filters.key)
+    if filters.scale:
+        conditions.append(Sample.scale == filters.scale)
+    if filters.keys:
+        conditions.append(_any_key(filters.keys))
+    if filters.creator_id is not None:
+        conditions.append(Sample.creator_id == filters.creator_id)
+    if filters.creator:
+        by_name = select(Creator.id).where(Creator.username == normalize_username(filters.creator))
+        conditions.append(Sample.creator_id.in_(by_name.scalar_subquery()))
+    tags = normalize_tags(list(filters.tags))
+    if tags:
+        # EXISTS probes the (sample_id, tag) key row by row in sort order, stopping at
+        # the page size; IN (subquery) would first collect every tagged sample.
+        conditions.append(
+            exists().where(SampleTag.sample_id == Sample.id, SampleTag.tag.in_(sorted(tags)))
+        )
+    terms = search_terms(filters.q or "")
+    if terms:
+        conditions.append(_text_condition(reader, terms))
+    return query.where(*conditions)
+
+
+def _text_condition(reader: Session | Connection, terms: list[str]) -> ColumnElement[bool]:
+    """Samples matching the text. The matches are fetched first: planners cannot see
+    how few they usually are, and would otherwise walk the sort index testing every row."""
+    dialect = reader.get_bind().dialect if isinstance(reader, Session) else reader.dialect
+    matches = _matches(dialect.name, terms)
+    ids = list(reader.scalars(select(matches.c.sample_id).limit(MAX_LISTED_MATCHES + 1)))
+    if len(ids) > MAX_LISTED_MATCHES:
+        return Sample.id.in_(select(matches.c.sample_id))
+    if dialect.name == "postgresql":
+        # One array parameter, not one per id: the statement stays short and the same text
+        # whatever the matches, so the driver parses it once and may prepare it.
+        return Sample.id == any_(bindparam("matches", ids, type_=ARRAY(Sample.id.type)))
+    return Sample.id.in_(ids)
+
+
+def _matches(dialect: str, terms: list[str]) -> Subquery:
+    """The ids of samples whose text matches every term (as prefixes)."""
+    if dialect == "sqlite":
+        found = text("SELECT sample_id FROM samples_fts WHERE samples_fts MATCH :q")
+        q = fts5_query(terms)
+    else:
+        found = text(
+            "SELECT sample_id FROM sample_search"
+            " WHERE document @@ to_tsquery('simple'::regconfig, unaccent(:q))"
+        )
+        q = tsquery(terms)
+    return found.bindparams(bindparam("q", q)).columns(sample_id=Sample.id.type).subquery()

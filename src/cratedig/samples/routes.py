@@ -10,13 +10,22 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cratedig.artifacts import is_external
-from cratedig.deps import AdminDep, SessionDep, SettingsDep, StorageDep, check_admin
+from cratedig.deps import AdminDep, RuntimeDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, error_responses, source_error
+from cratedig.http.caching import IN_FLIGHT, LISTING, NOT_MODIFIED, PRIVATE, SETTLED, cached_json
 from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
+from cratedig.samples.documents import progress_document_of_rows, sample_document_of_row
 from cratedig.samples.harmony import compatible_keys
-from cratedig.samples.query import MAX_LIMIT, InvalidCursorError, SampleFilters, SampleSort
+from cratedig.samples.query import (
+    MAX_LIMIT,
+    InvalidCursorError,
+    SampleFilters,
+    SampleSort,
+    cursor_after,
+)
+from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     NO_NUL,
@@ -75,12 +84,15 @@ def submit(
     return service.sample_out(sample, storage)
 
 
-@router.get("/samples", response_model=SamplePage, responses=error_responses(401, 403, 503))
+@router.get(
+    "/samples",
+    response_model=SamplePage,
+    responses={304: NOT_MODIFIED, **error_responses(401, 403, 503)},
+)
 def list_samples(
     request: Request,
-    session: SessionDep,
+    runtime: RuntimeDep,
     settings: SettingsDep,
-    storage: StorageDep,
     bpm_min: Annotated[float | None, Query(ge=0, le=1000)] = None,
     bpm_max: Annotated[float | None, Query(ge=0, le=1000)] = None,
     key: Annotated[str | None, Query(max_length=3, examples=["A", "C#", "Eb"])] = None,
@@ -95,7 +107,7 @@ def list_samples(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 24,
     status: Annotated[StatusFilter | None, Query(description="admins only")] = None,
-) -> SamplePage:
+) -> Response:
     """Published samples, filtered and sorted, one keyset page at a time."""
     wanted: SampleStatus | None = SampleStatus.COMPLETED
     if status is not None:
@@ -123,17 +135,29 @@ def list_samples(
         q=q,
     )
     try:
-        page = SampleRepository(session).list_samples(filters, sort, cursor, limit)
+        rows = runtime.read(lambda reader: SampleReads(reader).page(filters, sort, cursor, limit))
     except InvalidCursorError as error:
         raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
-    items = [service.sample_out(sample, storage) for sample in page.items]
-    return SamplePage(items=items, next_cursor=page.next_cursor)
+    items = [sample_document_of_row(row, runtime.storage) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    page = {
+        "items": items,
+        "next_cursor": cursor_after(sort, last.sort_key, last.id) if last else None,
+    }
+    # The status filter is for admins: their view is never stored by a shared cache.
+    return cached_json(request, page, LISTING if status is None else PRIVATE)
 
 
-@router.get("/samples/{sample_id}", response_model=SampleOut, responses=FOUND)
-def get_sample(sample_id: uuid.UUID, session: SessionDep, storage: StorageDep) -> SampleOut:
+@router.get(
+    "/samples/{sample_id}", response_model=SampleOut, responses={304: NOT_MODIFIED, **FOUND}
+)
+def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
     """One sample with its creator, tags and media URLs (any status)."""
-    return service.sample_out(_found(session, sample_id), storage)
+    row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
+    if row is None:
+        raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
+    document = sample_document_of_row(row, runtime.storage)
+    return cached_json(request, document, _cache_control(row.status))
 
 
 @router.get("/samples/{sample_id}/similar", response_model=list[SampleOut], responses=FOUND)
@@ -150,11 +174,21 @@ def similar_samples(
 
 
 @router.get(
-    "/samples/{sample_id}/status", response_model=SampleProgress, responses=error_responses(404)
+    "/samples/{sample_id}/status",
+    response_model=SampleProgress,
+    responses={304: NOT_MODIFIED, **error_responses(404)},
 )
-def get_status(sample_id: uuid.UUID, session: SessionDep) -> SampleProgress:
+def get_status(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
     """Processing progress: status, step n of N, attempts, error, timings per step."""
-    return service.progress(session, _found(session, sample_id))
+    rows = runtime.read(lambda reader: SampleReads(reader).progress(sample_id))
+    if not rows:
+        raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
+    return cached_json(request, progress_document_of_rows(rows), _cache_control(rows[0].status))
+
+
+def _cache_control(status: SampleStatus) -> str:
+    """A completed sample changes rarely; any other may change at the next step."""
+    return SETTLED if status is SampleStatus.COMPLETED else IN_FLIGHT
 
 
 @router.delete(

@@ -6,25 +6,18 @@ Services flush but never commit: the request dependency owns the transaction.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cratedig.artifacts import AVATAR_THUMB, MP3, SAMPLE_ARTIFACTS, WAV, Artifact, is_external
+from cratedig.artifacts import MP3, WAV, Artifact, is_external
 from cratedig.config import Settings
 from cratedig.errors import ApiError
 from cratedig.media.key import KEY_NAMES
-from cratedig.models import Creator, Sample, SampleSource, SampleStatus
+from cratedig.models import Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
-from cratedig.pipeline.tracking import STEPS, step_number
-from cratedig.public_errors import public_error_message
+from cratedig.samples.documents import creator_document, progress_document, sample_document
 from cratedig.samples.repository import SampleRepository
-from cratedig.samples.schemas import (
-    CreatorSummary,
-    SampleOut,
-    SampleProgress,
-    StepTiming,
-)
+from cratedig.samples.schemas import SampleOut, SampleProgress
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.tiktok import resolve_short_link
 from cratedig.sources.urls import SourceKind, parse_source_url
@@ -38,53 +31,10 @@ _UNSAFE = re.compile(r"[^\w.#-]+")
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb"}
 
 
-def media_url(storage: Storage, key: str | None, version: int | str | None) -> str | None:
-    """The browser URL of a key, with `?v=` so a reprocessed object is never served stale.
-
-    An external URL (a library imported before its media migration) is returned as it is."""
-    if key is None:
-        return None
-    if is_external(key):
-        return key
-    url = storage.public_url(key)
-    if version is None:
-        return url
-    return f"{url}{'&' if '?' in url else '?'}v={version}"
-
-
-def avatar_version(creator: Creator) -> int | None:
-    """Avatars are refetched in place: their version is when they were fetched."""
-    fetched: datetime | None = creator.last_fetched_at
-    return int(fetched.timestamp()) if fetched else None
-
-
-def creator_summary(creator: Creator | None, storage: Storage) -> CreatorSummary | None:
-    """The creator as shown beside a sample."""
-    if creator is None:
-        return None
-    return CreatorSummary(
-        id=creator.id,
-        username=creator.username,
-        nickname=creator.nickname,
-        verified=creator.verified,
-        avatar_url=media_url(storage, AVATAR_THUMB.stored(creator), avatar_version(creator)),
-    )
-
-
 def sample_out(sample: Sample, storage: Storage) -> SampleOut:
     """A sample as the API shows it: its columns, tags, creator and media URLs."""
-    urls = {
-        artifact.url_field: media_url(storage, artifact.stored(sample), sample.generation)
-        for artifact in SAMPLE_ARTIFACTS
-    }
-    fields = {
-        name: getattr(sample, name)
-        for name in SampleOut.model_fields
-        if name not in urls and name not in ("tags", "creator")
-    }
-    fields["error_message"] = public_error_message(sample.error_code, sample.error_message)
-    creator = creator_summary(sample.creator, storage)
-    return SampleOut(**fields, **urls, tags=sample.tags, creator=creator)
+    creator = creator_document(sample.creator, storage)
+    return SampleOut.model_validate(sample_document(sample, sample.tags, creator, storage))
 
 
 def normalize_key(value: str) -> str:
@@ -124,37 +74,8 @@ def submit_sample(session: Session, settings: Settings, url: str) -> tuple[Sampl
 
 def progress(session: Session, sample: Sample) -> SampleProgress:
     """Status, current step (n of N), error and per-step timings of the current generation."""
-    number = sample.step_index
-    if number is None and sample.step in STEPS:
-        number = step_number(sample.step)
-    steps = [
-        StepTiming(
-            step=row.step,
-            number=row.step_index,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            duration_seconds=row.duration_seconds,
-            attempts=row.attempts,
-            # Only the current step's error is known to carry the sample's error code.
-            error=public_error_message(
-                sample.error_code if row.step == sample.step else None, row.error
-            ),
-        )
-        for row in SampleRepository(session).steps_for(sample.id, sample.generation)
-    ]
-    return SampleProgress(
-        id=sample.id,
-        status=sample.status,
-        step=sample.step,
-        step_number=number,
-        step_count=len(STEPS),
-        attempts=sample.attempts,
-        generation=sample.generation,
-        error_code=sample.error_code,
-        error_message=public_error_message(sample.error_code, sample.error_message),
-        processed_at=sample.processed_at,
-        steps=steps,
-    )
+    steps = SampleRepository(session).steps_for(sample.id, sample.generation)
+    return SampleProgress.model_validate(progress_document(sample, steps))
 
 
 def downloadable_key(storage: Storage, sample: Sample, fmt: str) -> str:

@@ -28,6 +28,7 @@ from cratedig.storage.signing import content_disposition, resign_with_params
 from cratedig.storage.validation import (
     CACHE_CONTROL,
     content_type_for,
+    is_plain_key,
     validate_key,
     validate_prefix,
 )
@@ -209,7 +210,8 @@ class Storage:
 
     def public_url(self, key: str) -> str:
         """Return the browser URL: the public base URL + key, or the API's ``/media/{key}``."""
-        path = quote(validate_key(key), safe="/")
+        # Listings build hundreds of these per page: keys of the usual shape skip the checks.
+        path = key if is_plain_key(key) else quote(validate_key(key), safe="/")
         if self._public_base_url:
             return f"{self._public_base_url}/{path}"
         return f"/media/{path}"

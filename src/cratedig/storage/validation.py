@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from cratedig.storage.errors import InvalidKey
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 MAX_KEY_BYTES = 1024
+# Segments of letters, digits, '_', '-' and '.' (never '.' or '..' alone): the shape of every
+# key we write. Such a key is valid and needs no percent-encoding in a URL.
+_PLAIN_SEGMENT = r"(?!\.\.?(?:/|$))[A-Za-z0-9_.\-]+"
+_PLAIN_KEY = re.compile(f"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*")
 
 CONTENT_TYPES: dict[str, str] = {
     ".mp4": "video/mp4",
@@ -38,6 +43,11 @@ def validate_key(key: str) -> str:
         raise InvalidKey(f"object key must not end with '/': {key!r}")
     _check_segments(key)
     return key
+
+
+def is_plain_key(key: str) -> bool:
+    """Whether a key is valid and URL-safe as it is (the fast path of public URLs)."""
+    return len(key) <= MAX_KEY_BYTES and _PLAIN_KEY.fullmatch(key) is not None
 
 
 def validate_prefix(prefix: str, *, allow_empty: bool = False) -> str:

@@ -39,6 +39,9 @@ export async function api(path, { method = "GET", body, admin = false, signal } 
     response = await fetch(path, {
       method,
       headers,
+      // The API lets caches keep listings and samples a little while (for a CDN); the page
+      // shows what is true now, so it always revalidates (a 304 when nothing changed).
+      cache: "no-cache",
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
