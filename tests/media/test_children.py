@@ -110,3 +110,35 @@ def test_the_thumbnail_decoder_refuses_frames_over_the_pixel_limit(tmp_path: Pat
         start_thumbnail(video, tmp_path / "t.jpg", 1.0, max_pixels=320 * 240).check()
     assert "exceeds specified max pixel count" in failure.value.stderr_tail
     assert not (tmp_path / "t.jpg").exists()
+
+
+BLAS_BESIDE_CHILDREN = """
+import threading
+import numpy as np
+from cratedig.media.children import Child, ChildLimits
+
+done = threading.Event()
+
+def multiply() -> None:
+    product = np.random.default_rng(0).random((300, 300))
+    while not done.is_set():
+        product = product @ product / 300.0 + 0.001
+
+worker = threading.Thread(target=multiply)
+worker.start()
+for _ in range(200):
+    Child(["true"], what="a no-op", limits=ChildLimits()).communicate()
+done.set()
+worker.join()
+print("finished")
+"""
+
+
+def test_starting_children_never_stalls_matrix_work_in_another_thread() -> None:
+    # A pipeline step multiplies matrices (the loudness filter) while a sibling step starts
+    # ffprobe: a child started through fork() ran OpenBLAS's fork handler and hung the product.
+    run = subprocess.run(
+        [sys.executable, "-c", BLAS_BESIDE_CHILDREN], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "finished"

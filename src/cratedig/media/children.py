@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import ctypes
+import functools
+import logging
 import os
-import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
 from cratedig.media.errors import MediaError, ToolError, ToolLimitError
 
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+log = logging.getLogger(__name__)
 # What ffmpeg and its libraries print when an allocation fails.
 _OUT_OF_MEMORY = (
     "cannot allocate memory",
@@ -41,20 +41,30 @@ class ChildLimits:
     memory_mb: int = 2048
 
 
-def _bound_child(memory_bytes: int, parent_pid: int) -> Callable[[], None]:
-    """The code run in the child between fork and exec: all of it is prepared beforehand."""
-    libc = _LIBC
+@functools.cache
+def _limit_wrapper() -> tuple[str, str] | None:
+    """util-linux's setpriv and prlimit (Essential in Debian), or None where they are missing."""
+    setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
+    if setpriv is None or prlimit is None or not sys.platform.startswith("linux"):
+        log.warning("setpriv or prlimit not found: ffmpeg children run without memory limits")
+        return None
+    return setpriv, prlimit
 
-    def bound() -> None:
-        if libc is not None:
-            # Killed when the spawning thread's process dies, even by SIGKILL; a parent that
-            # died before this line leaves the child with another parent: stop at once.
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent_pid:
-                os.kill(os.getpid(), signal.SIGKILL)
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
-    return bound
+def bounded_command(cmd: Sequence[str], memory_bytes: int) -> list[str]:
+    """`cmd` started through setpriv (killed when its parent dies, even by SIGKILL) and prlimit
+    (the address-space limit), each exec'ing the next in the same process.
+
+    Why not a preexec_fn: it forces fork() instead of vfork(), and fork() runs OpenBLAS's
+    pthread_atfork handler, which stops BLAS's thread pool under another thread's matrix
+    product; that thread then waits for the pool forever (seen: the pipeline hung in the
+    loudness filter while a sibling step started ffprobe).
+    """
+    wrapper = _limit_wrapper()
+    if wrapper is None:
+        return list(cmd)
+    setpriv, prlimit = wrapper
+    return [setpriv, "--pdeathsig", "KILL", "--", prlimit, f"--as={memory_bytes}", "--", *cmd]
 
 
 class Child:
@@ -75,21 +85,20 @@ class Child:
         self.timed_out = False
         # A file, not a pipe: a tool that floods stderr can never block on it.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the child ends)
+        if shutil.which(cmd[0]) is None:
+            self._stderr.close()
+            raise MediaError(f"{self.tool} not found on PATH: install ffmpeg")
         try:
             self.process = subprocess.Popen(
-                list(cmd),
+                bounded_command(cmd, limits.memory_mb * 2**20),
                 stdin=stdin,
                 stdout=stdout,
                 stderr=self._stderr,
                 env=os.environ | _CHILD_ENVIRONMENT,
-                preexec_fn=_bound_child(limits.memory_mb * 2**20, os.getpid()),
             )
-        except FileNotFoundError as exc:
-            self._stderr.close()
-            raise MediaError(f"{self.tool} not found on PATH: install ffmpeg") from exc
         except OSError as exc:
-            self._stderr.close()  # ENOMEM: the executable did not even fit under the limit
-            raise self._memory_error() from exc
+            self._stderr.close()
+            raise MediaError(f"could not start {self.tool}: {exc.strerror}") from exc
         self._timer = threading.Timer(limits.timeout_seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
