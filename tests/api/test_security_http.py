@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from cratedig.api import create_app
 from cratedig.config import Settings
-from cratedig.db import make_engine, make_session_factory
+from cratedig.db import make_engine, make_read_engine, make_session_factory
 from cratedig.http.clients import client_address
 from cratedig.http.request_context import incoming_request_id
 from cratedig.runtime import Runtime
@@ -152,7 +152,9 @@ class TestSubmitRateLimit:
         settings = settings_of(app)
         dead = make_engine(f"postgresql://cratedig@127.0.0.1:{free_port()}/gone")
         storage = storage_from_settings(settings)
-        app.state.runtime = Runtime(settings, dead, make_session_factory(dead), storage)
+        app.state.runtime = Runtime(
+            settings, dead, make_session_factory(dead), storage, make_read_engine(dead)
+        )
         client = TestClient(app, client=("203.0.113.15", 40000), raise_server_exceptions=False)
         with caplog.at_level(logging.WARNING, logger="cratedig.api"):
             answers = [submit(client).status_code for _ in range(2)]
