@@ -46,7 +46,8 @@ def _print_misses(clips: list[Clip], estimates: list[Estimate]) -> None:
         if not scores.acc1(clip.bpm, est.bpm):
             print(f"  tempo {clip.id:32s} truth {clip.bpm:7.2f}  cratedig {est.bpm}")
         if clip.key and not scores.key_exact((clip.key, clip.scale or ""), (est.key, est.scale)):
-            print(f"  key   {clip.id:32s} truth {clip.key} {clip.scale}  cratedig {est.key} {est.scale}")
+            truth, got = f"{clip.key} {clip.scale}", f"{est.key} {est.scale}"
+            print(f"  key   {clip.id:32s} truth {truth}  cratedig {got}")
 
 
 if __name__ == "__main__":

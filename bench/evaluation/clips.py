@@ -54,14 +54,19 @@ def render_midi(midi: Path, soundfont: Path, out: Path, start: float, seconds: f
     """Render a MIDI file with fluidsynth and keep [start, start+seconds) as mono 44.1 kHz WAV."""
     with tempfile.TemporaryDirectory(prefix="cratedig-eval-") as tmp:
         wav = Path(tmp) / "full.wav"
-        # fmt: off
-        subprocess.run(
-            ["fluidsynth", "-ni", "-q", "-F", str(wav), "-r", str(SAMPLE_RATE), "-g", "0.5",
-             str(soundfont), str(midi)],
-            check=True, capture_output=True,
-        )
-        # fmt: on
+        synthesize(midi, soundfont, wav)
         cut_to_wav(wav, out, start, seconds)
+
+
+def synthesize(midi: Path, soundfont: Path, wav: Path) -> None:
+    """Render a whole MIDI file with fluidsynth to a 44.1 kHz WAV."""
+    # fmt: off
+    subprocess.run(
+        ["fluidsynth", "-ni", "-q", "-F", str(wav), "-r", str(SAMPLE_RATE), "-g", "0.5",
+         str(soundfont), str(midi)],
+        check=True, capture_output=True,
+    )
+    # fmt: on
 
 
 def cut_to_wav(source: Path, out: Path, start: float, seconds: float) -> None:
@@ -81,7 +86,7 @@ def window(times: Sequence[float], start: float, seconds: float) -> list[float]:
     return [round(t - start, 4) for t in times if start - 1e-6 <= t < start + seconds]
 
 
-Renderer = Callable[[dict[str, Any], Path], "Clip | None"]
+Renderer = Callable[[dict[str, Any], Path], "Clip | list[Clip] | None"]
 
 
 def ensure_set(
@@ -106,7 +111,7 @@ def ensure_set(
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=2) as pool:
         rendered = list(pool.map(render, specs, [out_dir] * len(specs)))
-    clips = [c for c in rendered if c is not None]
+    clips = [c for r in rendered for c in ([r] if isinstance(r, Clip) else r or [])]
     print(
         f"{name}: rendered {len(clips)} clips in {time.monotonic() - started:.0f} s",
         file=sys.stderr,

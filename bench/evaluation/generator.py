@@ -39,7 +39,8 @@ def _every(beats: int, subs: int, step: int = 1) -> list[tuple[int, int]]:
 FEELS = {
     "four_floor": Feel(
         4, 480, 4, (118, 200),
-        {KICK: _every(4, 4, 4), CLAP: [(1, 0), (3, 0)], OPEN_HAT: [(b, 2) for b in range(4)], HAT: _every(4, 4)},
+        {KICK: _every(4, 4, 4), CLAP: [(1, 0), (3, 0)], OPEN_HAT: [(b, 2) for b in range(4)],
+         HAT: _every(4, 4)},
         [(b, 2) for b in range(4)], [(b, 2) for b in range(4)],
     ),
     "rock": Feel(

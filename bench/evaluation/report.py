@@ -25,7 +25,9 @@ def figures(clips: Sequence[Clip], estimates: Sequence[Estimate]) -> dict[str, s
     pairs = list(zip(clips, estimates, strict=True))
     keyed = [(c, e) for c, e in pairs if c.key is not None and c.scale is not None]
     beats = [scores.f_measure(c.beats, e.beats) for c, e in pairs if e.beats is not None]
-    downs = [scores.f_measure(c.downbeats, e.downbeats) for c, e in pairs if e.downbeats is not None]
+    downs = [
+        scores.f_measure(c.downbeats, e.downbeats) for c, e in pairs if e.downbeats is not None
+    ]
     out = {
         "tempo Acc1 %": _percent([scores.acc1(c.bpm, e.bpm) for c, e in pairs]),
         "tempo Acc2 %": _percent([scores.acc2(c.bpm, e.bpm) for c, e in pairs]),

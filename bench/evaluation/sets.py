@@ -27,7 +27,7 @@ class DevSet:
 
 def all_sets() -> list[DevSet]:
     """The three sets, in report order."""
-    from bench.evaluation import set_generated
+    from bench.evaluation import set_debian, set_generated, set_music21
 
     return [
         DevSet(
@@ -36,5 +36,19 @@ def all_sets() -> list[DevSet]:
             set_generated.VERSION,
             set_generated.plan,
             set_generated.render,
+        ),
+        DevSet(
+            set_music21.NAME,
+            "b. music21 corpus scores",
+            set_music21.VERSION,
+            set_music21.plan,
+            set_music21.render,
+        ),
+        DevSet(
+            set_debian.NAME,
+            "c. Debian-shipped MIDI files and tracker modules",
+            set_debian.VERSION,
+            set_debian.plan,
+            set_debian.render,
         ),
     ]
