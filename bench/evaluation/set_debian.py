@@ -12,7 +12,6 @@ from typing import Any
 
 import mido
 import numpy as np
-import soundfile
 
 from bench.evaluation.clips import (
     CACHE_ROOT,
@@ -113,6 +112,8 @@ def render(spec: dict[str, Any], out_dir: Path) -> list[Clip]:
             key = midi_key(mid)
             source = "MIDI set_tempo (constant over the excerpt)"
         else:
+            import soundfile  # the bench extra (librosa brings it)
+
             audio, rows = render_module(data, SAMPLE_RATE, 600.0)
             soundfile.write(full, np.clip(audio, -1, 1), SAMPLE_RATE, subtype="PCM_16")
             windows = module_windows(data, rows)
