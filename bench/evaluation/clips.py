@@ -17,6 +17,7 @@ from typing import Any
 CACHE_ROOT = Path(".cache/evaluation")
 SAMPLE_RATE = 44100
 CLIP_SECONDS = 25.0
+RENDER_TIMEOUT = 300.0
 # General MIDI soundfonts shipped by Debian (install-system-deps.sh --test installs them).
 SOUNDFONTS = {
     "fluidr3": Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
@@ -60,13 +61,36 @@ def render_midi(midi: Path, soundfont: Path, out: Path, start: float, seconds: f
 
 def synthesize(midi: Path, soundfont: Path, wav: Path) -> None:
     """Render a whole MIDI file with fluidsynth to a 44.1 kHz WAV."""
+    _silence_at_end(midi)
     # fmt: off
     subprocess.run(
         ["fluidsynth", "-ni", "-q", "-F", str(wav), "-r", str(SAMPLE_RATE), "-g", "0.5",
          str(soundfont), str(midi)],
-        check=True, capture_output=True,
+        check=True, capture_output=True, timeout=RENDER_TIMEOUT,
     )
     # fmt: on
+
+
+def _silence_at_end(midi: Path) -> None:
+    """End every channel's sound after the last event.
+
+    fluidsynth writes until the last voice dies: a note left sounding with a looped sample
+    (OPL-3 font) rendered 14 GB before this.
+    """
+    import mido
+
+    song = mido.MidiFile(midi)
+    track = song.tracks[0]
+    end = max(sum(m.time for m in t) for t in song.tracks)
+    pad = end - sum(m.time for m in track) + song.ticks_per_beat
+    at_end = [m for m in track if m.type == "end_of_track"]
+    for m in at_end:
+        track.remove(m)
+    for ch in range(16):
+        track.append(mido.Message("control_change", channel=ch, control=120, value=0, time=pad))
+        pad = 0
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    song.save(midi)
 
 
 def cut_to_wav(source: Path, out: Path, start: float, seconds: float) -> None:
@@ -104,9 +128,12 @@ def ensure_set(
     for tool in ("fluidsynth", "ffmpeg"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"missing {tool}: run scripts/install-system-deps.sh --test")
-    if out_dir.exists():
+    # An interrupted generation of the same version resumes: its WAVs are kept and reused.
+    stamp = out_dir / f"version-{version}"
+    if out_dir.exists() and not stamp.exists():
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
     (root / ".gitignore").write_text("*\n")  # generated audio never goes into git
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=2) as pool:

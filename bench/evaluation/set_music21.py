@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -92,11 +93,16 @@ def render(spec: dict[str, Any], out_dir: Path) -> Clip | None:
     sec = 60.0 / qbpm
     start, seconds = start_ql * sec, min(CLIP_SECONDS, (end_ql - start_ql) * sec)
     out = out_dir / f"{spec['id']}.wav"
-    with tempfile.TemporaryDirectory(prefix="cratedig-eval-") as tmp:
-        mid = Path(tmp) / "score.mid"
-        score.write("midi", fp=str(mid))
-        _one_tempo(mid, qbpm)
-        render_midi(mid, available_soundfonts()[spec["soundfont"]], out, start, seconds)
+    if not out.exists():  # else a resumed generation: the WAV of this version is there
+        with tempfile.TemporaryDirectory(prefix="cratedig-eval-") as tmp:
+            mid = Path(tmp) / "score.mid"
+            score.write("midi", fp=str(mid))
+            _one_tempo(mid, qbpm)
+            try:
+                render_midi(mid, available_soundfonts()[spec["soundfont"]], out, start, seconds)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                out.unlink(missing_ok=True)
+                return None
     return Clip(
         id=spec["id"],
         group=spec["id"],
