@@ -1,4 +1,4 @@
-"""`make bench`: the accuracy table, the speed tables (toolkit, then command start-up), …"""
+"""`make bench`: accuracy (old set, three development sets), speed (toolkit, start-up), …"""
 
 from __future__ import annotations
 
@@ -21,10 +21,18 @@ from bench import (
 )
 
 
+def evaluation_main(argv: list[str]) -> int:
+    """The three development sets side by side with librosa and essentia."""
+    from bench.evaluation.__main__ import main as evaluate
+
+    return evaluate(argv)
+
+
 def main() -> int:
     """Run every benchmark in turn (accuracy, speed, … load, scale-out), each printing a table."""
     return (
         accuracy.main([])
+        or evaluation_main([])
         or speed.main(sys.argv[1:])
         or cli_startup.main([])
         or memory.main([])

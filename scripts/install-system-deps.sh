@@ -9,6 +9,12 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missi
 if [[ "${1:-}" == "--test" ]]; then
   command -v fluidsynth >/dev/null 2>&1 || missing+=(fluidsynth)
   [[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]] || missing+=(fluid-soundfont-gm)
+  # The benchmark's development sets render with several GM soundfonts and play tracker
+  # modules through libopenmpt (python -m bench.evaluation).
+  [[ -f /usr/share/sounds/sf2/TimGM6mb.sf2 ]] || missing+=(timgm6mb-soundfont)
+  [[ -f /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 ]] || missing+=(musescore-general-soundfont-small)
+  [[ -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 ]] || missing+=(opl3-soundfont)
+  compgen -G '/usr/lib/*/libopenmpt.so.0' >/dev/null || missing+=(libopenmpt0)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   # A real S3 server for the storage tests: a throwaway single-node Ceph with radosgw.

@@ -1,0 +1,1 @@
+"""Accuracy on three development sets, split into a tune part and a held-back report part."""

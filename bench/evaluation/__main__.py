@@ -1,0 +1,54 @@
+"""python -m bench.evaluation: accuracy tables on the held-back part of each development set."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.evaluation.clips import CACHE_ROOT, Clip
+from bench.evaluation.estimators import SYSTEMS, Estimate, essentia_available
+from bench.evaluation.report import print_part
+from bench.evaluation.runner import estimate_set
+from bench.evaluation.sets import all_sets
+from bench.evaluation.split import REPORT, TUNE, part_of
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render the sets if needed, run the three systems, print report then tune tables."""
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluation", description=__doc__)
+    parser.add_argument("--cache", type=Path, default=CACHE_ROOT)
+    parser.add_argument("--sets", nargs="*", help="set names (default: all)")
+    parser.add_argument("--misses", action="store_true", help="list misses of the tune part")
+    args = parser.parse_args(argv)
+    systems = [s for s in SYSTEMS if s != "essentia" or essentia_available()]
+    for dev in all_sets():
+        if args.sets and dev.name not in args.sets:
+            continue
+        clips = dev.load(args.cache)
+        results = estimate_set(clips, args.cache / dev.name, systems)
+        for part in (REPORT, TUNE):
+            idx = [i for i, c in enumerate(clips) if part_of(dev.name, c.group) == part]
+            label = "held-back REPORT part" if part == REPORT else "tune part (not for claims)"
+            per_system: dict[str, list[Estimate] | None] = {
+                name: [results[name][i] for i in idx] if name in results else None
+                for name in SYSTEMS
+            }
+            print_part(f"{dev.title} — {label}", [clips[i] for i in idx], per_system)
+            if args.misses and part == TUNE:
+                _print_misses([clips[i] for i in idx], [results["cratedig"][i] for i in idx])
+    return 0
+
+
+def _print_misses(clips: list[Clip], estimates: list[Estimate]) -> None:
+    from bench.evaluation import scores
+
+    for clip, est in zip(clips, estimates, strict=True):
+        if not scores.acc1(clip.bpm, est.bpm):
+            print(f"  tempo {clip.id:32s} truth {clip.bpm:7.2f}  cratedig {est.bpm}")
+        if clip.key and not scores.key_exact((clip.key, clip.scale or ""), (est.key, est.scale)):
+            truth, got = f"{clip.key} {clip.scale}", f"{est.key} {est.scale}"
+            print(f"  key   {clip.id:32s} truth {truth}  cratedig {got}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""The development sets refuse the sources the issue keeps for independent evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.evaluation import set_debian
+from bench.evaluation.reserved import ReservedSourceError, check_corpus_path, check_package
+
+
+@pytest.mark.parametrize(
+    "package",
+    ["fretsonfire-songs-muldjord", "openttd-openmsx", "bb", "gltron", "heroes-sound-tracks"],
+)
+def test_reserved_packages_are_refused(package: str) -> None:
+    with pytest.raises(ReservedSourceError):
+        check_package(package)
+
+
+def test_allowed_packages_pass_and_the_set_reads_only_those() -> None:
+    assert check_package("pianobooster") == "pianobooster"
+    assert check_package("bbrun") == "bbrun"  # only the exact name 'bb' is reserved
+    for package in set_debian.PACKAGES:
+        check_package(package)
+
+
+@pytest.mark.parametrize(
+    "composer", ["bach", "mozart", "beethoven", "joplin", "corelli", "cpebach"]
+)
+def test_reserved_music21_corpora_are_refused(composer: str) -> None:
+    with pytest.raises(ReservedSourceError):
+        check_corpus_path(f"/venv/lib/music21/corpus/{composer}/piece.mxl")
+    with pytest.raises(ReservedSourceError):
+        check_corpus_path(f"{composer}/piece.mxl")
+
+
+def test_other_music21_corpora_pass() -> None:
+    path = "/venv/lib/music21/corpus/haydn/opus74no1/movement1.mxl"
+    assert check_corpus_path(path) == path
+    # A composer whose name merely starts like a reserved one is not reserved.
+    assert check_corpus_path("/x/corpus/bachelor/tune.abc")
+
+
+def test_music21_set_never_chooses_a_reserved_corpus() -> None:
+    from bench.evaluation.set_music21 import choose
+
+    root = "/venv/lib/music21/corpus"
+    paths = [
+        f"{root}/{c}/piece{i}.mxl" for c in ("bach", "mozart", "haydn", "cpebach") for i in range(3)
+    ]
+    chosen = choose(paths)
+    assert sorted(chosen) == sorted(p for p in paths if "/haydn/" in p)
