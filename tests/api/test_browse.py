@@ -117,6 +117,22 @@ class TestDetail:
         for field in ("processed_at", "created_at", "updated_at", "bpm", "key", "scale"):
             assert field in body
 
+    def test_tempo_and_key_candidates(self, api: Api) -> None:
+        readings = [{"bpm": 150.0, "confidence": 0.5}, {"bpm": 75.0, "confidence": 0.45}]
+        keys = [{"key": "A", "scale": "minor", "confidence": 0.8}]
+        analysed = make_sample(bpm=150.0, bpm_candidates=readings, key_candidates=keys)
+        before = make_sample()  # analysed before candidates were kept: NULL columns
+        api.add(analysed, before)
+        body = api.client.get(f"/api/v1/samples/{analysed.id}").json()
+        assert (body["bpm_candidates"], body["key_candidates"]) == (readings, keys)
+        old = api.client.get(f"/api/v1/samples/{before.id}").json()
+        assert (old["bpm_candidates"], old["key_candidates"]) == ([], [])
+        listed = api.client.get("/api/v1/samples", params={"bpm_min": 140}).json()["items"]
+        assert [item["bpm_candidates"] for item in listed] == [readings]
+        schema = api.client.get("/openapi.json").json()["components"]["schemas"]
+        assert {"bpm_candidates", "key_candidates"} <= set(schema["SampleOut"]["required"])
+        assert set(schema["TempoCandidate"]["properties"]) == {"bpm", "confidence"}
+
     def test_missing_is_a_json_404(self, api: Api) -> None:
         response = api.client.get("/api/v1/samples/00000000-0000-4000-8000-000000000000")
         assert response.status_code == 404

@@ -7,21 +7,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cratedig.media.key import estimate_key
-from cratedig.media.tempo import estimate_tempo
+from cratedig.media.key import KeyReading, estimate_key
+from cratedig.media.tempo import TempoReading, estimate_tempo
 
 SILENCE_DBFS = -60.0
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Tempo and key of a clip; None fields mean 'no clear beat' or 'no tonal centre'."""
+    """Tempo and key of a clip; None fields mean 'no pulse' or 'no tonal centre'. The
+    candidates are the readings considered, best first (the first is bpm, or key + scale)."""
 
     bpm: float | None
     bpm_confidence: float
     key: str | None
     scale: str | None
     key_confidence: float
+    bpm_candidates: tuple[TempoReading, ...] = ()
+    key_candidates: tuple[KeyReading, ...] = ()
 
 
 NOTHING = Analysis(bpm=None, bpm_confidence=0.0, key=None, scale=None, key_confidence=0.0)
@@ -44,6 +47,8 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         scale=key.scale,
         # A confidence with no key to attach it to would only confuse readers of the JSON.
         key_confidence=key.confidence if key.key is not None else 0.0,
+        bpm_candidates=tempo.candidates,
+        key_candidates=key.candidates,
     )
 
 

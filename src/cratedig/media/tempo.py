@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cratedig.media.candidates import relative_likelihoods
+
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
@@ -25,19 +27,45 @@ BAND_WEIGHTS = (0.0, 0.5, 1.0)
 # dark, drumless music (a piano ballad's eighth notes are a subdivision, not its beat).
 PRIOR_DARK, PRIOR_BRIGHT, PRIOR_OCTAVES = 70.0, 130.0, 0.9
 DARK, BRIGHT = 1e-3, 6e-3
-MIN_CONFIDENCE = 0.05
-MIN_ACTIVITY = 0.01
+# A pulse: the chosen tempo's salience this many robust deviations above the typical tempo's.
+# White, pink and brown noise measured 0.4-1.6; slow sustained chorales 10-45, grooves 8-60.
 Z_NOISE, Z_CLEAR = 2.5, 15.0
+# Any reading of a clip with a pulse gets at least this confidence: low, but a tempo.
+MIN_CONFIDENCE = 0.01
+# The loudest onsets (99.5th percentile of per-frame spectral change): steady tones, drones,
+# vibrato and sweeps measured 0.002-0.018; sustained chords changing on the beat 0.046 and up.
+MIN_ONSET_PEAK = 0.03
+ONSET_PEAK_PERCENTILE = 99.5
+MAX_CANDIDATES = 3
+# Readings within this ratio of each other are the same tempo (the Acc1 tolerance).
+SAME_TEMPO = 0.04
+# Related tempi always considered beside the salience peaks: half/double, and the 2/3 and 3/2
+# that confuse triple and compound meters.
+RELATED = (0.5, 2.0, 2.0 / 3.0, 1.5)
+# Temperature over candidate scores (salience + log prior): a reading one unit behind the
+# best gets ~40 % of its confidence (a clear groove measured 0.6 for its double, a tight
+# 150 BPM groove 0.9 for its half: a real ambiguity, shown as such).
+SCORE_TEMPERATURE = 1.1
 # Band edges (Hz): kick and bass / body of snares, chords and voices / hats and cymbals.
 BAND_EDGES = (0.0, 200.0, 2500.0, 1e9)
 
 
 @dataclass(frozen=True)
+class TempoReading:
+    """One reading of a clip's tempo and how confident it is (0..1)."""
+
+    bpm: float
+    confidence: float
+
+
+@dataclass(frozen=True)
 class TempoEstimate:
-    """A tempo in BPM (None when there is no clear beat) and a 0..1 confidence."""
+    """A tempo in BPM (None when there is no pulse), its 0..1 confidence, and the readings
+    considered, best first (the first is `bpm`; the others often its half or double)."""
 
     bpm: float | None
     confidence: float
+    candidates: tuple[TempoReading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +76,7 @@ class Envelopes:
     total: F64
     fps: float
     brightness: float  # share of energy above 5 kHz: hats and cymbals, i.e. a drum kit
-    activity: float  # mean positive log-spectral change per bin and frame: ~0 for steady tones
+    onset_peak: float  # the loudest frames' mean log-spectral rise per bin: ~0 for steady tones
 
 
 def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
@@ -78,8 +106,8 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     total = bands.sum(axis=0)
     power = mag[::4].astype(np.float64) ** 2  # every 4th frame is plenty for a ratio
     brightness = float(power[:, freqs > 5000.0].sum() / max(power.sum(), 1e-20))
-    activity = float(flux.mean())
-    return Envelopes(bands, total, fps, brightness, activity)
+    onset_peak = float(np.percentile(flux.mean(axis=1), ONSET_PEAK_PERCENTILE))
+    return Envelopes(bands, total, fps, brightness, onset_peak)
 
 
 def _detrend(env: F64, fps: float) -> F64:
@@ -146,7 +174,7 @@ def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
     """Beat tempo: weighted band-wise comb salience plus a brightness-dependent tempo prior."""
     env = onset_envelopes(mono, sample_rate)
     # A steady tone or drone has (almost) no spectral change: nothing to count beats on.
-    if env.activity < MIN_ACTIVITY or not env.total.any():
+    if env.onset_peak < MIN_ONSET_PEAK or not env.total.any():
         return TempoEstimate(None, 0.0)
     salience = np.zeros_like(BPM_GRID)
     mixed = np.zeros(env.total.size)
@@ -155,14 +183,49 @@ def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
             acf = autocorrelation(band)
             salience += weight * comb_salience(acf, env.fps, BPM_GRID)
             mixed += weight * acf
-    best = int(np.argmax(salience + tempo_prior(BPM_GRID, env.brightness)))
-    bpm = refine_bpm(mixed, env.fps, float(BPM_GRID[best]))
-    # Confidence: how far the chosen tempo's salience stands above the typical tempo's, in
-    # robust standard deviations. White/pink/brown noise measured below 2; grooves 10-60.
+    score = salience + tempo_prior(BPM_GRID, env.brightness)
+    best = int(np.argmax(score))
+    # Clarity: how far the chosen tempo's salience stands above the typical tempo's, in
+    # robust standard deviations.
     median = float(np.median(salience))
     spread = float(np.median(np.abs(salience - median))) * 1.4826 + 1e-12
     z = (float(salience[best]) - median) / spread
-    confidence = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), 0.0, 1.0))
-    if confidence < MIN_CONFIDENCE:
-        return TempoEstimate(None, round(confidence, 3))
-    return TempoEstimate(round(bpm, 1), round(confidence, 3))
+    if z < Z_NOISE:
+        return TempoEstimate(None, 0.0)
+    clarity = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), MIN_CONFIDENCE, 1.0))
+    readings = tempo_candidates(score, best)
+    likelihoods = relative_likelihoods(score[readings], SCORE_TEMPERATURE)
+    candidates: list[TempoReading] = []
+    for i, weight in zip(readings, (clarity * likelihoods).tolist(), strict=True):
+        bpm = round(refine_bpm(mixed, env.fps, float(BPM_GRID[i])), 1)
+        # A side lobe can refine onto a reading already taken; no weight, no candidate.
+        if candidates and (weight < MIN_CONFIDENCE or _taken(bpm, candidates)):
+            continue
+        candidates.append(TempoReading(bpm, round(weight, 3)))
+    return TempoEstimate(candidates[0].bpm, candidates[0].confidence, tuple(candidates))
+
+
+def _taken(bpm: float, readings: list[TempoReading]) -> bool:
+    return any(abs(bpm / reading.bpm - 1) <= SAME_TEMPO for reading in readings)
+
+
+def tempo_candidates(score: F64, best: int) -> list[int]:
+    """Grid indices of up to MAX_CANDIDATES distinct readings, best score first: the best, the
+    local peaks near its related tempi, and the other peaks of the score."""
+    inner = score[1:-1]
+    peaks = (np.flatnonzero((inner >= score[:-2]) & (inner >= score[2:])) + 1).tolist()
+    near_related = [_peak_near(score, BPM_GRID[best] * ratio) for ratio in RELATED]
+    pool = sorted({*peaks, *(i for i in near_related if i is not None)}, key=lambda i: -score[i])
+    chosen = [best]
+    for i in pool:
+        if len(chosen) == MAX_CANDIDATES:
+            break
+        if all(abs(BPM_GRID[i] / BPM_GRID[j] - 1) > SAME_TEMPO for j in chosen):
+            chosen.append(i)
+    return chosen
+
+
+def _peak_near(score: F64, bpm: float) -> int | None:
+    """The best grid index within SAME_TEMPO of `bpm` (None when `bpm` is off the grid)."""
+    inside = np.flatnonzero(np.abs(BPM_GRID / bpm - 1) <= SAME_TEMPO)
+    return None if inside.size == 0 else int(inside[np.argmax(score[inside])])

@@ -83,6 +83,9 @@ def sample_out(sample: Sample, storage: Storage) -> SampleOut:
         if name not in urls and name not in ("tags", "creator")
     }
     fields["error_message"] = public_error_message(sample.error_code, sample.error_message)
+    # Samples analysed before candidates were kept have none (NULL), not an error.
+    fields["bpm_candidates"] = sample.bpm_candidates or []
+    fields["key_candidates"] = sample.key_candidates or []
     creator = creator_summary(sample.creator, storage)
     return SampleOut(**fields, **urls, tags=sample.tags, creator=creator)
 
