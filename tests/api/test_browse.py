@@ -45,6 +45,10 @@ class TestList:
 
         assert listed(bpm_min=100) == {str(fast.id), str(mid.id)}
         assert listed(bpm_min=100, bpm_max=125) == {str(mid.id)}
+        # A producer at 160-175 also wants the 85 BPM loop (read in double time).
+        assert listed(bpm_min=160, bpm_max=175) == set()
+        assert listed(bpm_min=160, bpm_max=175, tempo_multiples="true") == {str(slow.id)}
+        assert listed(bpm_min=60, bpm_max=72, tempo_multiples="true") == {str(fast.id), str(mid.id)}
         assert listed(key="Db") == {str(slow.id)}  # enharmonic of the stored C#
         assert listed(key="d#", scale="minor") == {str(mid.id)}
         assert listed(tags=["drill", "house"]) == {str(fast.id), str(mid.id)}
