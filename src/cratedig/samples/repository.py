@@ -257,7 +257,7 @@ class SampleRepository:
             conditions.append(Sample.status == filters.status)
         ranges = bpm_ranges(filters)
         if ranges:
-            conditions.append(in_bpm_ranges(Sample.bpm, ranges))
+            conditions.append(in_bpm_ranges(Sample.bpm.expression, ranges))
         if filters.key:
             conditions.append(Sample.key == filters.key)
         if filters.scale:
