@@ -255,11 +255,18 @@ def test_help_lists_every_operation_kind() -> None:
     from cratedig.cli import build_parser
 
     listed = build_parser().format_help()
-    for command in ("reprocess", "backfill-hls", "migrate-media", "check-links", "operations"):
+    for command in (
+        "reprocess",
+        "backfill-hls",
+        "migrate-media",
+        "check-links",
+        "reanalyze",
+        "operations",
+    ):
         assert command in listed
 
 
-@pytest.mark.parametrize("command", ["reprocess", "operations"])
+@pytest.mark.parametrize("command", ["reprocess", "reanalyze", "operations"])
 def test_an_operation_command_gets_its_own_flags(command: str) -> None:
     done = cratedig(command, "--help")
     assert done.returncode == 0, done.stderr

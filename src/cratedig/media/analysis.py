@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +51,14 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         bpm_candidates=tempo.candidates,
         key_candidates=key.candidates,
     )
+
+
+def analysis_fields(found: Analysis) -> dict[str, Any]:
+    """The analysis as plain JSON-ready fields (candidates as lists of dicts)."""
+    fields = asdict(found)
+    fields["bpm_candidates"] = list(fields["bpm_candidates"])
+    fields["key_candidates"] = list(fields["key_candidates"])
+    return fields
 
 
 def _rms_dbfs(mono: npt.NDArray[np.float32]) -> float:
