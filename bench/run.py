@@ -13,6 +13,7 @@ from bench import (
     links,
     pipeline,
     preview,
+    reanalyze,
     reprocess,
     scaleout,
     speed,
@@ -29,6 +30,7 @@ def main() -> int:
         or api_list.main([])
         or reprocess.main([])
         or backfill.main([])
+        or reanalyze.main([])
         or links.main([])
         or preview.main([])
         or api_load.main([])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cratedig.media.decode import PCM, decode_pcm
+from cratedig.media.decode import PCM, decode_pcm, to_mono
 from cratedig.media.errors import MediaError
 from cratedig.media.workdir import job_directory
 
@@ -30,8 +30,9 @@ def write_wav24(path: Path, samples: PCM, sample_rate: int) -> None:
         out.writeframes(packed)
 
 
-def read_wav(data: bytes) -> tuple[PCM, int]:
-    """Float samples shaped (frames, channels) and the rate of a WAV file's bytes.
+def read_wav(data: bytes, *, mono: bool = False) -> tuple[PCM, int]:
+    """Float samples shaped (frames, channels), or (frames,) mixed down with `mono`, and the
+    rate of a WAV file's bytes.
 
     8/16/24/32-bit integer PCM (what write_wav24 and most tools write) is read here in
     numpy; any other WAV (float, extensible headers) goes through ffmpeg at 48 kHz.
@@ -42,10 +43,12 @@ def read_wav(data: bytes) -> tuple[PCM, int]:
             rate = source.getframerate()
             raw = source.readframes(source.getnframes())
     except (wave.Error, EOFError):
-        return _decode_with_ffmpeg(data), 48000
+        decoded = _decode_with_ffmpeg(data)
+        return (to_mono(decoded) if mono else decoded), 48000
     if channels < 1 or width not in (1, 2, 3, 4):
         raise MediaError(f"WAV with {channels} channels of {width}-byte samples")
-    return _pcm_from_ints(raw, width).reshape(-1, channels), rate
+    samples = _pcm_from_ints(raw, width).reshape(-1, channels)
+    return (to_mono(samples) if mono else samples), rate
 
 
 def _pcm_from_ints(raw: bytes, width: int) -> PCM:

@@ -121,7 +121,7 @@ class Reanalyze(Kind[ReanalyzeRequest]):
         facts = Reanalysed(seen.creator, seen.wav_bytes, seen.before)
         started = time.perf_counter()
         try:
-            samples, rate = read_wav(work.storage.get_bytes(seen.wav_key))
+            samples, rate = read_wav(work.storage.get_bytes(seen.wav_key), mono=True)
             after = analysis_fields(analyze_pcm(samples, rate))
         except ObjectNotFound:
             return Outcome(ItemState.FAILED, f"WAV missing from storage: {seen.wav_key}", facts)
