@@ -42,7 +42,7 @@ def read_wav(data: bytes, *, mono: bool = False) -> tuple[PCM, int]:
             width, channels = source.getsampwidth(), source.getnchannels()
             rate = source.getframerate()
             raw = source.readframes(source.getnframes())
-    except (wave.Error, EOFError):
+    except (wave.Error, EOFError, RuntimeError):  # wave raises RuntimeError on broken chunks
         decoded = _decode_with_ffmpeg(data)
         return (to_mono(decoded) if mono else decoded), 48000
     if channels < 1 or width not in (1, 2, 3, 4):
