@@ -119,3 +119,23 @@ def test_rendered_house_clip(tmp_path: Path) -> None:
     )
     result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
     assert within(result.bpm, label.bpm), result
+
+
+def test_a_ballad_with_no_standout_tempo_still_gets_a_low_confidence_reading(
+    tmp_path: Path,
+) -> None:
+    # Issue 16: this drumless 62 BPM ballad (the benchmark's 002) gave bpm null. Its onsets are
+    # as even as noise's and no tempo stands out, but it has a key: music, so a reading.
+    label = render_labelled_clip(
+        tmp_path / "ballad.mp3",
+        style="ballad",
+        bpm=62.0,
+        key="C",
+        scale="major",
+        seconds=30.0,
+        seed=20240603,
+    )
+    result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
+    assert result.bpm is not None and result.key == "C"
+    assert 0 < result.bpm_confidence <= 0.1
+    assert len(result.bpm_candidates) >= 2

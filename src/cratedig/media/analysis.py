@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from cratedig.media.decode import to_mono
 from cratedig.media.key import KeyReading, estimate_key
-from cratedig.media.tempo import TempoReading, estimate_tempo
+from cratedig.media.tempo import TempoEstimate, TempoReading, estimate_tempo
 
 SILENCE_DBFS = -60.0
 
@@ -43,6 +43,9 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         return NOTHING
     tempo = estimate_tempo(mono, sample_rate)
     key = estimate_key(mono, sample_rate)
+    if tempo.noise_like and key.key is None:
+        # No tempo stands out, the onsets are as even as noise's and nothing is tonal: noise.
+        tempo = TempoEstimate(None, 0.0)
     return Analysis(
         bpm=tempo.bpm,
         bpm_confidence=tempo.confidence,

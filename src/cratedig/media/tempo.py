@@ -27,11 +27,17 @@ BAND_WEIGHTS = (0.0, 0.5, 1.0)
 # dark, drumless music (a piano ballad's eighth notes are a subdivision, not its beat).
 PRIOR_DARK, PRIOR_BRIGHT, PRIOR_OCTAVES = 70.0, 130.0, 0.9
 DARK, BRIGHT = 1e-3, 6e-3
-# A pulse: the chosen tempo's salience this many robust deviations above the typical tempo's.
-# White, pink and brown noise measured 0.4-1.6; slow sustained chorales 10-45, grooves 8-60.
+# A clear pulse: the chosen tempo's salience this many robust deviations above the typical
+# tempo's. White, pink and brown noise measured 0.4-1.6; chorales 10-45, grooves 8-60; a
+# rubato piano ballad 1.6 (a reading all the same, at the lowest confidence).
 Z_NOISE, Z_CLEAR = 2.5, 15.0
+# Onset contrast: the loudest frames' spectral rise over the median frame's. Noise measured
+# 1.4-1.5, a reverberant MP3 piano ballad 2.0, chorales 20-50, drums far more.
+MIN_ONSET_CONTRAST = 3.0
 # Any reading of a clip with a pulse gets at least this confidence: low, but a tempo.
-MIN_CONFIDENCE = 0.01
+MIN_CONFIDENCE = 0.05
+# An alternative reading is offered while it is at least this likely relative to the best.
+MIN_LIKELIHOOD = 0.05
 # The loudest onsets (99.5th percentile of per-frame spectral change): steady tones, drones,
 # vibrato and sweeps measured 0.002-0.018; sustained chords changing on the beat 0.046 and up.
 MIN_ONSET_PEAK = 0.03
@@ -66,6 +72,9 @@ class TempoEstimate:
     bpm: float | None
     confidence: float
     candidates: tuple[TempoReading, ...] = ()
+    # No tempo stands out and the onsets are as even as noise's: music only if something
+    # else (a key) says so.
+    noise_like: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Envelopes:
     fps: float
     brightness: float  # share of energy above 5 kHz: hats and cymbals, i.e. a drum kit
     onset_peak: float  # the loudest frames' mean log-spectral rise per bin: ~0 for steady tones
+    onset_contrast: float  # onset_peak over the median frame's rise: ~1.4 for noise
 
 
 def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
@@ -85,7 +95,7 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     n_fft = 1 << round(np.log2(sample_rate * 0.0213))
     hop = n_fft // 2
     if mono.size < n_fft * 4:
-        return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0)
+        return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0, 0.0)
     frames = sliding_window_view(mono, n_fft)[::hop] * np.hanning(n_fft).astype(np.float32)
     mag = np.abs(np.fft.rfft(frames, axis=1))
     # Compress relative to the clip's peak: level-independent, and the codec noise floor and
@@ -106,8 +116,11 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     total = bands.sum(axis=0)
     power = mag[::4].astype(np.float64) ** 2  # every 4th frame is plenty for a ratio
     brightness = float(power[:, freqs > 5000.0].sum() / max(power.sum(), 1e-20))
-    onset_peak = float(np.percentile(flux.mean(axis=1), ONSET_PEAK_PERCENTILE))
-    return Envelopes(bands, total, fps, brightness, onset_peak)
+    per_frame = flux.mean(axis=1)
+    onset_peak = float(np.percentile(per_frame, ONSET_PEAK_PERCENTILE))
+    typical = float(np.median(per_frame))
+    contrast = onset_peak / typical if typical > 0 else np.inf
+    return Envelopes(bands, total, fps, brightness, onset_peak, contrast)
 
 
 def _detrend(env: F64, fps: float) -> F64:
@@ -190,19 +203,19 @@ def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
     median = float(np.median(salience))
     spread = float(np.median(np.abs(salience - median))) * 1.4826 + 1e-12
     z = (float(salience[best]) - median) / spread
-    if z < Z_NOISE:
-        return TempoEstimate(None, 0.0)
+    noise_like = z < Z_NOISE and env.onset_contrast < MIN_ONSET_CONTRAST
     clarity = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), MIN_CONFIDENCE, 1.0))
     readings = tempo_candidates(score, best)
     likelihoods = relative_likelihoods(score[readings], SCORE_TEMPERATURE)
     candidates: list[TempoReading] = []
-    for i, weight in zip(readings, (clarity * likelihoods).tolist(), strict=True):
+    for i, likelihood in zip(readings, likelihoods.tolist(), strict=True):
         bpm = round(refine_bpm(mixed, env.fps, float(BPM_GRID[i])), 1)
-        # A side lobe can refine onto a reading already taken; no weight, no candidate.
-        if candidates and (weight < MIN_CONFIDENCE or _taken(bpm, candidates)):
+        # A side lobe can refine onto a reading already taken; an unlikely one is no candidate.
+        if candidates and (likelihood < MIN_LIKELIHOOD or _taken(bpm, candidates)):
             continue
-        candidates.append(TempoReading(bpm, round(weight, 3)))
-    return TempoEstimate(candidates[0].bpm, candidates[0].confidence, tuple(candidates))
+        candidates.append(TempoReading(bpm, round(clarity * likelihood, 3)))
+    first = candidates[0]
+    return TempoEstimate(first.bpm, first.confidence, tuple(candidates), noise_like)
 
 
 def _taken(bpm: float, readings: list[TempoReading]) -> bool:
