@@ -11,12 +11,14 @@ from bench import (
     backfill,
     cli_startup,
     links,
+    memory,
     pipeline,
     preview,
     reanalyze,
     reprocess,
     scaleout,
     speed,
+    submit_rate,
 )
 
 
@@ -26,6 +28,7 @@ def main() -> int:
         accuracy.main([])
         or speed.main(sys.argv[1:])
         or cli_startup.main([])
+        or memory.main([])
         or pipeline.main([])
         or api_list.main([])
         or reprocess.main([])
@@ -34,6 +37,7 @@ def main() -> int:
         or links.main([])
         or preview.main([])
         or api_load.main([])
+        or submit_rate.main([])
         or scaleout.main([])
     )
 

@@ -13,7 +13,12 @@ import pytest
 from tests.fixtures import postgres
 from tests.fixtures.mitm_proxy import TestCA, test_ca, trusted_test_ca
 from tests.fixtures.s3server import S3Server, S3ServerError, require_binaries, running_s3_server
-from tests.fixtures.tiktok_site import TikTokWorld, make_tiktok_media, running_fake_tiktok
+from tests.fixtures.tiktok_site import (
+    TikTokMedia,
+    TikTokWorld,
+    make_tiktok_media,
+    running_fake_tiktok,
+)
 
 __all__ = ["test_ca", "trusted_test_ca"]  # fixtures shared by every test directory
 
@@ -81,15 +86,13 @@ def s3_prefix(s3_server: S3Server, s3_client: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def tiktok_media(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+def tiktok_media(tmp_path_factory: pytest.TempPathFactory) -> TikTokMedia:
     """The video and sound the fake TikTok CDN serves (generated once per test process)."""
     return make_tiktok_media(tmp_path_factory.mktemp("tiktok-media"))
 
 
 @pytest.fixture
-def fake_tiktok(
-    tiktok_media: tuple[bytes, bytes], trusted_test_ca: TestCA
-) -> Iterator[TikTokWorld]:
+def fake_tiktok(tiktok_media: TikTokMedia, trusted_test_ca: TestCA) -> Iterator[TikTokWorld]:
     """A fake TikTok behind a loopback MITM proxy whose CA this test trusts."""
     with running_fake_tiktok(tiktok_media, trusted_test_ca) as world:
         yield world

@@ -198,3 +198,39 @@ def test_a_second_serve_on_a_busy_port_fails_first_and_one_line_production_refus
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1, refused.stderr
     assert lines[0].startswith("cratedig: error: refusing to start in production mode: ")
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_two_api_processes_share_one_submission_rate(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    shared = (
+        request.getfixturevalue("pg_env")
+        if backend == "postgresql"
+        else dict(os.environ) | {"CRATEDIG_DATA_DIR": str(tmp_path)}  # one SQLite file
+    )
+    env = shared | {
+        "CRATEDIG_EMBEDDED_WORKER": "false",
+        "CRATEDIG_ADMIN_TOKEN": "rate-token",  # with a token, loopback is no admin
+        "CRATEDIG_SUBMIT_RATE_PER_MINUTE": "2",  # a token every 30 s: none comes back meanwhile
+        "CRATEDIG_ALLOWED_SOURCE_HOSTS": "media.example.com",
+    }
+    ports = [free_port()]
+    while len(ports) < 2:
+        ports += [port for port in [free_port()] if port not in ports]
+    with (
+        running_serve(env, ports[0], tmp_path / "first.log"),
+        running_serve(env, ports[1], tmp_path / "second.log"),
+    ):
+        answers = [
+            httpx.post(
+                f"http://127.0.0.1:{ports[n % 2]}/api/v1/samples",
+                json={"url": f"https://media.example.com/clip-{n}.mp4"},
+                timeout=30,
+            )
+            for n in range(8)
+        ]
+    statuses = [answer.status_code for answer in answers]
+    # One client, two processes, one bucket: 2 accepted in all (each process alone allows 2).
+    assert statuses.count(202) == 2 and statuses.count(429) == 6, [a.text for a in answers]
+    assert statuses[:2] == [202, 202]

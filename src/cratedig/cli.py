@@ -153,7 +153,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from cratedig.media.report import analyze_file
 
     options = _options(args)
-    print(json.dumps(analyze_file(args.input, options.max_duration_seconds)))
+    print(json.dumps(analyze_file(args.input, options.max_duration_seconds, options.limits)))
     return 0
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     env: str = Field("development", pattern="^(development|production)$")
     data_dir: Path = Path("data")
+    # Where jobs work on files: one folder per live process (empty: <system temp dir>/cratedig).
+    temp_dir: Path | None = None
     # Database: an SQLite file by default (DATA_DIR/cratedig.db), PostgreSQL in production.
     database_url: str = Field("", repr=False)  # may carry a password
     # Object storage: file://DIR (default DATA_DIR/media), s3://BUCKET[/PREFIX] (AWS, R2, any
@@ -60,7 +62,8 @@ class Settings(BaseSettings):
     # On SIGTERM a worker lets running steps finish this long, then exits; the rest rerun.
     shutdown_grace_seconds: float = Field(25.0, ge=0.0, le=3600.0)
     # Retries of network steps (fetch, images, creator, publish): attempts and first delay,
-    # doubling each time; only retryable reasons (network, rate_limited, media_expired) retry.
+    # doubling each time; only retryable reasons (network, rate_limited, media_expired,
+    # under_review) retry.
     fetch_attempts: int = Field(4, ge=1, le=20)
     fetch_retry_seconds: float = Field(2.0, ge=0.0, le=600.0)
     # A source's media download (direct or TikTok): its whole wall-clock time, and the pace it

@@ -34,6 +34,12 @@ class MediaSettings(BaseModel):
     waveform_color: str = "#ff5500"
     waveform_background: str = "#ffffff"
     waveform_transparent: bool = False
+    # Largest video frame (width x height) that is decoded for a thumbnail: 4096x4096 takes
+    # 4K either way up; above it the sample gets no thumbnail and its audio as usual.
+    max_video_pixels: int = Field(4096 * 4096, ge=1)
+    # Every ffmpeg and ffprobe child: its wall-clock time and its address space.
+    ffmpeg_timeout_seconds: float = Field(600.0, gt=0)
+    ffmpeg_memory_mb: int = Field(2048, ge=64)
 
     @field_validator("waveform_color", "waveform_background")
     @classmethod

@@ -327,6 +327,17 @@ class RateLimit(Base):
     next_at: Mapped[float] = mapped_column(Float)
 
 
+class SubmitBucket(Base):
+    """One client's submission token bucket, shared by every API process."""
+
+    __tablename__ = "submit_buckets"
+    __table_args__ = (Index("ix_submit_buckets_updated_at", "updated_at"),)
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)  # the database's clock, epoch seconds
+
+
 def normalize_tag(value: str) -> str:
     """A tag as stored: trimmed, without a leading '#', lower case."""
     return value.strip().lstrip("#").strip().lower()[:100]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cratedig.media.children import ChildLimits
 from cratedig.media.encode import EncodeSettings
 from cratedig.media.process import ProcessOptions
 from cratedig.media.waveform import WaveformStyle
@@ -29,4 +30,11 @@ def process_options(media: MediaSettings) -> ProcessOptions:
             background=parse_colour(media.waveform_background),
             transparent=media.waveform_transparent,
         ),
+        max_video_pixels=media.max_video_pixels,
+        limits=child_limits(media),
     )
+
+
+def child_limits(media: MediaSettings) -> ChildLimits:
+    """The time and memory every ffmpeg and ffprobe child gets (CRATEDIG_MEDIA__FFMPEG_*)."""
+    return ChildLimits(media.ffmpeg_timeout_seconds, media.ffmpeg_memory_mb)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cratedig.config import Settings, load_settings
 from cratedig.db import make_engine, make_session_factory, migrate
+from cratedig.scratch import release_process_folders, use_root
 from cratedig.sqlite_paths import prepare_sqlite_files
 from cratedig.storage import Storage, storage_from_settings
 
@@ -42,6 +43,7 @@ def start_runtime(settings: Settings | None = None, *, run_migrations: bool = Tr
     if problems := settings.production_problems():
         raise RuntimeError("refusing to start in production mode: " + "; ".join(problems))
     prepare_sqlite_files(settings)
+    use_root(settings.temp_dir)
     if run_migrations:
         migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -59,8 +61,10 @@ def current_runtime() -> Runtime:
 
 
 def stop_runtime() -> None:
-    """Dispose of the database engine."""
+    """Dispose of the database engine; remove this process's temp folder (a job still running
+    in an abandoned thread loses its files: it is never recorded as done, so it runs again)."""
     global _current
     if _current is not None:
         _current.engine.dispose()
         _current = None
+    release_process_folders()

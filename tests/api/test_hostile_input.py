@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from cratedig.api import create_app
 from cratedig.logging import make_handler
+from cratedig.models import Operation
 from tests.api.conftest import Api, api_settings
 from tests.fixtures.factories import make_creator, make_sample
 
@@ -83,14 +84,19 @@ _JSON_VALUES = (
 _SORTS = st.sampled_from([*NUMERIC_SORTS, "newest", "oldest"])
 
 
+def cursor_fuzz(examples: int) -> settings:
+    """Hypothesis settings for a cursor fuzz: bounded, the same examples every run."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
 @given(sort=_SORTS, value=_JSON_VALUES, ident=st.sampled_from([ANY_ID, ANY_ID, ANY_ID, "x", 7]))
-@settings(
-    max_examples=80,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@cursor_fuzz(80)
 def test_any_cursor_payload_is_a_page_or_a_422(
     api_module: Api, sort: str, value: Any, ident: Any
 ) -> None:
@@ -101,6 +107,47 @@ def test_any_cursor_payload_is_a_page_or_a_422(
     for path in ("/api/v1/samples", f"/api/v1/creators/{FUZZ_CREATOR}"):
         response = api_module.client.get(path, params={"sort": sort, "cursor": cursor})
         assert response.status_code in (200, 422), (cursor, response.text)
+
+
+OPERATIONS = "/api/v1/operations"
+SOME_TIME = "2026-12-01T12:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        f'[{HUGE},"{ANY_ID}"]',  # a huge integer where the time goes
+        f'["{SOME_TIME}",{HUGE}]',
+        f'["{SOME_TIME}",{2**63}]',
+        f'[1e999,"{ANY_ID}"]',
+        f'["0001-01-01T00:00:00+14:00","{ANY_ID}"]',
+        f'["2026-12-01T12:00:00","{ANY_ID}"]',  # a time without its zone
+        f'["{SOME_TIME}","{ANY_ID}",1]',
+        "{}",
+        "not json",
+    ],
+)
+def test_malformed_operations_cursors_are_422(api: Api, cursor: str) -> None:
+    api.add(Operation(kind="check_links", params={}))
+    encoded = base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=")
+    for sent in (encoded, cursor):  # also the raw text, which is no base64 at all
+        response = api.client.get(OPERATIONS, params={"cursor": sent})
+        assert response.status_code == 422, (sent, response.text)
+        error = response.json()["error"]
+        assert (error["code"], error["field"]) == ("invalid_cursor", "cursor")
+    well_formed = cursor_of(["2999-01-01T00:00:00+00:00", ANY_ID])  # past it: every operation
+    assert len(api.client.get(OPERATIONS, params={"cursor": well_formed}).json()) == 1
+
+
+@given(value=_JSON_VALUES, ident=st.sampled_from([ANY_ID, ANY_ID, ANY_ID, "x", 7, HUGE]))
+@cursor_fuzz(60)
+def test_any_operations_cursor_payload_is_a_page_or_a_422(
+    api_module: Api, value: Any, ident: Any
+) -> None:
+    if not api_module.client.get(OPERATIONS).json():
+        api_module.add(Operation(kind="check_links", params={}))
+    response = api_module.client.get(OPERATIONS, params={"cursor": cursor_of([value, ident])})
+    assert response.status_code in (200, 422), (value, ident, response.text)
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from cratedig.artifacts import REQUIRED_ARTIFACTS
-from cratedig.models import Sample, SampleStatus
+from cratedig.models import Operation, Sample, SampleStatus
 from cratedig.operations.kinds.reprocess import ReprocessRequest
 from cratedig.operations.runner import run_operation
 from cratedig.operations.texts.reprocess import reprocess_ids
@@ -289,3 +290,24 @@ def test_backfill_hls_of_an_unknown_sample_is_404(api: Api) -> None:
         "message": f"no sample {missing}",
         "field": "sample_id",
     }
+
+
+def test_the_listing_pages_by_cursor_through_every_operation_once(api: Api) -> None:
+    base = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    # Two pairs share a time: the id breaks the tie, so no operation is skipped or repeated.
+    times = [base, base, base + timedelta(seconds=1), base - timedelta(days=3), base]
+    operations = [Operation(kind="check_links", params={}, created_at=when) for when in times]
+    api.add(*operations)
+    everything = [op["id"] for op in api.client.get("/api/v1/operations").json()]
+    assert len(everything) == 5
+    seen: list[str] = []
+    response = api.client.get("/api/v1/operations", params={"limit": 2})
+    pages = 1
+    while "link" in response.headers:
+        seen += [op["id"] for op in response.json()]
+        link = response.headers["link"]
+        assert link.endswith('>; rel="next"') and "limit=2" in link
+        response = api.client.get(link[1 : link.index(">")])
+        pages += 1
+    seen += [op["id"] for op in response.json()]
+    assert (seen, pages) == (everything, 3)

@@ -17,6 +17,7 @@ from cratedig.storage.keys import sample_staging_prefix
 from tests.faults.conftest import load, served_keys
 from tests.faults.held_source import HeldSources
 from tests.fixtures.media import make_clip, make_video_only
+from tests.fixtures.temp_folders import job_folders
 from tests.pipeline.conftest import add_url_sample, running_pipeline
 
 # path -> (step, error code, words the reason must contain); None: the sample completes.
@@ -89,4 +90,4 @@ def test_bad_sources_fail_with_their_reason_and_the_good_ones_complete(
             assert served_keys(sample) == set()
         for sample_id in ids.values():
             assert runtime.storage.list(sample_staging_prefix(sample_id) + "/") == []
-        assert list(private_tmp.iterdir()) == []
+        assert job_folders(private_tmp) == []

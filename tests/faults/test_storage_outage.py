@@ -32,6 +32,7 @@ from tests.faults.conftest import (
 from tests.faults.held_source import HeldSources
 from tests.faults.s3_gateway import RestartableS3
 from tests.fixtures.media import make_clip
+from tests.fixtures.temp_folders import job_folders
 from tests.operations.conftest import publish_clip
 from tests.operations.plumbing import resume, start
 from tests.pipeline.conftest import add_url_sample, running_pipeline
@@ -120,7 +121,7 @@ def test_an_outage_while_processing_is_retried_where_it_hit(
         stored = s3_objects(f"{prefix}/")
         assert {f"{prefix}/{key}" for key in served_keys(sample)} <= stored
         assert not any(key.startswith(f"{prefix}/staging/") for key in stored)
-        assert list(private_tmp.iterdir()) == []  # the failed attempts' job dirs are gone
+        assert job_folders(private_tmp) == []  # the failed attempts' job dirs are gone
 
 
 def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
@@ -171,6 +172,41 @@ def test_a_long_outage_fails_clearly_keeps_the_old_media_and_a_retry_completes(
         assert {f"{prefix}/{key}" for key in served_keys(done)} <= stored
         staging = f"{prefix}/{sample_staging_prefix(sample_id)}"
         assert not any(key.startswith(staging) for key in stored)
+
+
+def test_staging_a_generation_left_in_an_outage_goes_at_the_next_publish(
+    tmp_path: Path,
+    s3: RestartableS3,
+    sources: HeldSources,
+    clips: dict[str, bytes],
+    s3_objects: Callable[[str], set[str]],
+) -> None:
+    prefix = f"staged-{uuid.uuid4().hex[:8]}"
+    sources.files["/staged.mp4"] = clips["video"]
+    settings = s3_settings(s3, prefix) | {"fetch_attempts": 2, "fetch_retry_seconds": 0.5}
+    with running_pipeline("postgresql", tmp_path, **settings) as runtime:
+        sample_id = add_url_sample(runtime, sources.url("/staged.mp4"))
+        enqueue_sample(sample_id, 0)
+        assert result_of(sample_id, 0) == "completed"
+        staging = f"{prefix}/{sample_staging_prefix(sample_id)}/"
+
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
+
+        def source_staged() -> bool:
+            sample = load(runtime, sample_id)
+            return sample.generation == 1 and (sample.step_index or 0) >= 3
+
+        wait_until("generation 1's source to be staged", source_staged)
+        s3.stop_gateway()  # process_audio (or publish) fails, and so does its clean-up
+        assert result_of(sample_id, 1) == "failed"
+        failed = load(runtime, sample_id)
+        assert (failed.error_code, failed.step in {"process_audio", "publish"}) == ("storage", True)
+        s3.start_gateway()
+        assert s3_objects(staging), "the outage should have kept the failure from cleaning up"
+
+        reprocess_ids(runtime, [sample_id], origin="test", out=lambda _line: None)
+        assert result_of(sample_id, 2) == "completed"
+        assert s3_objects(staging) == set()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from cratedig.media.errors import ToolError
 from cratedig.media.hls import PLAYLIST_NAME
 from cratedig.media.process import ProcessOptions, ProcessResult, process_file
 from cratedig.media.waveform import WaveformStyle
-from tests.fixtures.media import decoded_frames, ebur128, ffprobe, make_clip
+from tests.fixtures.media import VIDEO_CODECS, decoded_frames, ebur128, ffmpeg, ffprobe, make_clip
 
 FRAME_TOLERANCE = 1152 / 48000  # one MP3 frame
 WAVEFORM_SCHEMA = json.loads((Path(__file__).parent / "waveform.schema.json").read_text())
@@ -247,3 +247,20 @@ def test_a_successful_run_leaves_nothing_in_temp_dirs(tmp_path: Path, private_tm
         "waveform.json",
         "waveform.png",
     ]
+
+
+def test_a_video_over_the_pixel_limit_gets_audio_and_no_thumbnail(tmp_path: Path) -> None:
+    video = tmp_path / "big.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25:duration=3",
+        "-f", "lavfi", "-i", "sine=f=440:r=48000:d=3",
+        *VIDEO_CODECS[".mp4"], "-c:a", "aac", "-shortest", str(video),
+    )  # fmt: skip
+    said: list[str] = []
+    options = ProcessOptions(max_video_pixels=320 * 240)
+    result = process_file(video, tmp_path / "out", options, progress=said.append)
+    assert "thumbnail.jpg" not in result.files
+    assert {"audio.wav", "audio.mp3", "waveform.png", f"hls/{PLAYLIST_NAME}"} <= set(result.files)
+    assert "video of 640x480 is over the pixel limit: no thumbnail" in said
+    at_limit = process_file(video, tmp_path / "at", ProcessOptions(max_video_pixels=640 * 480))
+    assert "thumbnail.jpg" in at_limit.files

@@ -20,6 +20,7 @@ from cratedig.runtime import Runtime
 from cratedig.storage import Storage
 from cratedig.storage.keys import HLS_PLAYLIST, hls_prefix, sample_key
 from tests.fixtures.media import decoded_frames, ffprobe
+from tests.fixtures.temp_folders import job_folders
 from tests.operations import plumbing
 from tests.operations.conftest import publish_clip
 
@@ -169,7 +170,7 @@ def test_samples_with_only_an_mp3_get_a_playable_stream(
     assert reload(runtime, has_hls.id).hls_bytes == has_hls.hls_bytes
     assert reload(runtime, pending.id).hls_key is None
     assert reload(runtime, no_mp3.id).hls_key is None
-    assert list(private_tmp.iterdir()) == []  # every job cleaned its directory
+    assert job_folders(private_tmp) == []  # every job cleaned its directory
 
     done = report(runtime, operation_id)
     assert (done.status, done.kind, done.items.done, done.items.pending) == (

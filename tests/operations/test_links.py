@@ -23,8 +23,9 @@ from cratedig.operations.library_repository import sample_ids
 from cratedig.operations.link_check import BrokenArtifact
 from cratedig.operations.link_check import check_samples as check_with
 from cratedig.operations.repository import operation_report
+from cratedig.pipeline.queue import enqueue_sample, start_dbos, stop_dbos
 from cratedig.runtime import Runtime, current_runtime
-from cratedig.storage.keys import hls_segment_name, sample_key
+from cratedig.storage.keys import hls_segment_name, sample_key, sample_staging_prefix, staging_key
 from tests.fixtures.factories import make_creator, make_sample
 from tests.fixtures.http_server import Route, loopback_server
 from tests.operations import plumbing
@@ -457,3 +458,37 @@ def test_failed_submissions_without_media_are_counted_apart_and_never_repaired(
     assert states[never.id] == (0, SampleStatus.FAILED) and states[healthy.id][0] == 0
     assert report is not None and (report.items.done, report.items.skipped) == (1, 1)
     assert report.message == "0 of 2 samples broken; 1 never had media; reprocess triggered for 0"
+
+
+def test_repair_removes_staging_of_ended_generations_only(
+    runtime: Runtime, processed_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Published, but its publish's clean-up was cut by an outage: its own staging is left.
+    published = publish_clip(runtime, processed_clip)
+    # Generation 1 failed in an outage that also kept it from removing its staging.
+    failed = publish_clip(runtime, processed_clip, generation=1, status=SampleStatus.FAILED)
+    # Generation 2 runs now (as does 1, superseded but not done yet); 0 is long over.
+    running = publish_clip(runtime, processed_clip, generation=2, status=SampleStatus.PROCESSING)
+    staged = {
+        published.id: {0},
+        failed.id: {0, 1},
+        running.id: {0, 1, 2},
+    }
+    for sample_id, generations in staged.items():
+        for generation in generations:
+            runtime.storage.put_bytes(staging_key(sample_id, generation, "audio.mp3"), MEDIA)
+    start_dbos(runtime.settings, worker=False)  # queued, and no worker here takes them
+    try:
+        enqueue_sample(running.id, 1)
+        enqueue_sample(running.id, 2)
+    finally:
+        stop_dbos()
+
+    with redirect_stdout(io.StringIO()):
+        assert command(runtime, monkeypatch, "--repair") == 0
+
+    def left(sample_id: uuid.UUID) -> set[str]:
+        return {i.key for i in runtime.storage.list(sample_staging_prefix(sample_id) + "/")}
+
+    assert left(published.id) == left(failed.id) == set()
+    assert left(running.id) == {staging_key(running.id, g, "audio.mp3") for g in (1, 2)}

@@ -182,7 +182,7 @@ def test_tiktok_and_legacy_media_land_at_their_keys(world: World) -> None:
     )
     on_legacy = make_sample(
         creator=creator,
-        video_key=world.legacy_url("/videos/v.mp4", site.video, "video/mp4"),
+        video_key=world.legacy_url("/videos/v.mp4", site.media.video, "video/mp4"),
         cover_key=world.legacy_url("/covers/c.jpg", image_bytes(200, "JPEG", "c"), "image/jpeg"),
     )
     add(runtime, creator, on_tiktok, on_legacy)
@@ -200,8 +200,8 @@ def test_tiktok_and_legacy_media_land_at_their_keys(world: World) -> None:
     for sample_id in (on_tiktok.id, on_legacy.id):
         sample = reload(runtime, Sample, sample_id)
         assert sample.video_key == sample_key(sample_id, VIDEO)
-        assert runtime.storage.get_bytes(sample.video_key) == site.video
-        assert sample.video_bytes == len(site.video)
+        assert runtime.storage.get_bytes(sample.video_key) == site.media.video
+        assert sample.video_bytes == len(site.media.video)
         assert sample.cover_key == sample_key(sample_id, COVER)
         assert sample.cover_bytes == runtime.storage.head(sample.cover_key).size  # type: ignore[union-attr]
     tiktok = reload(runtime, Sample, on_tiktok.id)
@@ -691,6 +691,6 @@ def test_on_s3_the_objects_carry_their_content_types(
             )
         }
         assert list(types.values()) == ["video/mp4", "image/jpeg", "image/jpeg"]
-        assert reload(runtime, Sample, sample.id).video_bytes == len(fake_tiktok.site.video)
+        assert reload(runtime, Sample, sample.id).video_bytes == len(fake_tiktok.site.media.video)
     finally:
         stop_runtime()

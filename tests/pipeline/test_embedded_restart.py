@@ -1,5 +1,6 @@
 """The default set-up (`cratedig serve`: SQLite, local storage, the embedded worker) killed in
-the middle of a pipeline: started again as it was, it resumes the sample and completes it."""
+the middle of a pipeline: started again as it was, it sweeps the dead process's temp folder,
+resumes the sample and completes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.fixtures.http_server import LoopbackServer, free_port, wait_healthy
+from tests.fixtures.temp_folders import job_folders, process_folders
 from tests.pipeline.test_workers import stop_worker
 
 CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
@@ -44,9 +46,12 @@ def _status(port: int, sample_id: str) -> dict[str, object]:
 def test_a_killed_serve_resumes_its_pipeline_when_started_again(
     media_server: LoopbackServer, tmp_path: Path
 ) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     env = dict(os.environ) | {
         "CRATEDIG_DATA_DIR": str(tmp_path),
         "CRATEDIG_ALLOWED_SOURCE_HOSTS": "127.0.0.1",
+        "TMPDIR": str(temp),
     }
     env.pop("CRATEDIG_WORKER_ID", None)
     port, log = free_port(), tmp_path / "serve.log"
@@ -60,10 +65,14 @@ def test_a_killed_serve_resumes_its_pipeline_when_started_again(
         assert submitted.status_code in (200, 201, 202), submitted.text
         sample_id = submitted.json()["id"]
         assert server.wait(timeout=120) == -signal.SIGKILL, log.read_text()
+    dead = process_folders(temp)
+    assert len(dead) == 1  # the killed process's: its download ran in it
 
     with serving(env, port, log):
+        assert dead[0] not in process_folders(temp)  # swept before the worker began
         deadline = time.monotonic() + 120
         while (status := _status(port, sample_id))["status"] != "completed":
             assert status["status"] == "processing", status
             assert time.monotonic() < deadline, f"still {status} after the restart"
             time.sleep(0.3)
+    assert process_folders(temp) == job_folders(temp) == []  # a stopped serve leaves none

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from dbos import DBOS
 
-from cratedig.media.workdir import TEMP_PREFIX
 from cratedig.models import SampleStatus
 from cratedig.pipeline.queue import enqueue_sample, workflow_id
 from cratedig.pipeline.tracking import STEPS
@@ -20,6 +19,7 @@ from cratedig.runtime import Runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import AUDIO_MP3, staging_key
 from tests.fixtures.http_server import LoopbackServer, Route, loopback_server
+from tests.fixtures.temp_folders import job_folders
 from tests.pipeline.conftest import add_url_sample
 from tests.pipeline.test_workers import start_worker, stop_worker
 from tests.pipeline.worker_processes import (
@@ -75,7 +75,7 @@ def test_sigterm_lets_the_running_step_finish_and_the_restart_goes_on_from_there
         None,
     )
     assert runtime.storage.exists(staging_key(sample_id, 0, AUDIO_MP3))
-    assert not list(temp.glob(f"{TEMP_PREFIX}*"))  # the step removed its job directory
+    assert not job_folders(temp)  # the step removed its job directory
 
     finish_with_worker(env, "worker-t", log, sample_id, 0)
     assert step_attempts(runtime, sample_id, 0) == dict.fromkeys(STEPS, 1)

@@ -15,6 +15,7 @@ from cratedig.samples.repository import SampleRepository
 from tests.fixtures.http_server import LoopbackServer
 from tests.fixtures.s3server import S3Server
 from tests.pipeline.conftest import add_url_sample, pipeline_settings, run_pipeline
+from tests.pipeline.test_staging_cleanup import publish_after_a_failed_generation
 
 
 @pytest.fixture
@@ -63,3 +64,9 @@ def test_artifacts_land_in_s3_with_types_and_cache_headers(
     assert "120bpm_Aminor_x.mp3" in response.headers["content-disposition"]
     staged = s3_client.list_objects_v2(Bucket=s3_server.bucket, Prefix=f"{s3_prefix}/staging/")
     assert staged.get("KeyCount", 0) == 0
+
+
+def test_the_next_publish_removes_what_a_failed_generation_left_staged_on_s3(
+    s3_runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    publish_after_a_failed_generation(s3_runtime, f"{media_server.base}/loop.mp3")

@@ -13,7 +13,15 @@ from cratedig.samples.repository import SampleRepository
 from cratedig.samples.service import progress, sample_out
 from cratedig.storage.keys import sample_prefix
 from tests.fixtures.mitm_proxy import TestCA
-from tests.fixtures.tiktok_site import FakePost, post_url
+from tests.fixtures.tiktok_site import (
+    STATUS_DELETED,
+    STATUS_GEO_FENCED,
+    STATUS_REVIEWING,
+    STATUS_SELF_SEE,
+    FakePost,
+    TikTokMedia,
+    post_url,
+)
 from tests.pipeline.conftest import run_pipeline
 from tests.pipeline.tiktok import TikTokPipeline, new_post, tiktok_pipeline
 
@@ -22,11 +30,15 @@ ATTEMPTS = 3
 
 @pytest.fixture(scope="module")
 def tiktok(
-    tmp_path_factory: pytest.TempPathFactory, tiktok_media: tuple[bytes, bytes], test_ca: TestCA
+    tmp_path_factory: pytest.TempPathFactory, tiktok_media: TikTokMedia, test_ca: TestCA
 ) -> Iterator[TikTokPipeline]:
     """One SQLite pipeline for the module (the reasons do not depend on the database)."""
     tmp: Path = tmp_path_factory.mktemp("tiktok-failures")
     yield from tiktok_pipeline("sqlite", tmp, tiktok_media, test_ca, fetch_attempts=ATTEMPTS)
+
+
+def _answering(status: tuple[int, str]) -> dict[str, object]:
+    return {"status_code": status[0], "status_msg": status[1]}
 
 
 # (post behaviour, error code, how many times the page is read)
@@ -37,6 +49,12 @@ CASES = [
     ({"login_wall": True}, "login_required", 1),
     ({"status_code": 10231, "status_msg": "not available in your region"}, "region_blocked", 1),
     ({"status_code": 10204}, "ip_blocked", 1),
+    (_answering(STATUS_DELETED), "not_found", 1),
+    (_answering(STATUS_SELF_SEE), "private", 1),
+    (_answering(STATUS_GEO_FENCED), "region_blocked", 1),
+    ({"age_restricted": True}, "login_required", 1),
+    # TikTok has not finished reviewing the post: asked again (with backoff), then given up.
+    (_answering(STATUS_REVIEWING), "under_review", ATTEMPTS),
     ({"page_status": 429}, "rate_limited", ATTEMPTS),
     ({"bot_wall": True}, "rate_limited", ATTEMPTS),
     ({"photo": True, "sound": False}, "unsupported_post", 1),
@@ -46,7 +64,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("behaviour", "code", "page_reads"), CASES, ids=[c[1] for c in CASES])
+@pytest.mark.parametrize(
+    ("behaviour", "code", "page_reads"), CASES, ids=[f"{c[1]}-{n}" for n, c in enumerate(CASES)]
+)
 def test_each_failure_is_recorded_with_its_reason(
     tiktok: TikTokPipeline, behaviour: dict[str, object], code: str, page_reads: int
 ) -> None:

@@ -18,7 +18,7 @@ from cratedig.samples.repository import SampleRepository
 from cratedig.samples.service import progress, sample_out
 from cratedig.storage.keys import avatar_key, sample_prefix
 from tests.fixtures.mitm_proxy import TestCA
-from tests.fixtures.tiktok_site import IMAGE_CDN, FakeCreator, post_url
+from tests.fixtures.tiktok_site import IMAGE_CDN, FakeCreator, TikTokMedia, post_url
 from tests.pipeline.conftest import run_pipeline
 from tests.pipeline.tiktok import TikTokPipeline, new_post, tiktok_pipeline
 
@@ -27,7 +27,7 @@ from tests.pipeline.tiktok import TikTokPipeline, new_post, tiktok_pipeline
 def tiktok(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    tiktok_media: tuple[bytes, bytes],
+    tiktok_media: TikTokMedia,
     test_ca: TestCA,
 ) -> Iterator[TikTokPipeline]:
     """One pipeline per database for the module; tests use distinct video ids."""
@@ -52,7 +52,7 @@ def test_a_tiktok_post_becomes_a_sample_with_all_its_data(tiktok: TikTokPipeline
         assert sample.source_url == f"https://www.tiktok.com/@dataful/video/{post.video_id}"
         assert sample.title == "Dusty lo-fi loop for your next beat"
         assert sample.tags == ["beats", "lofi", "samplepack"]
-        assert (sample.view_count, sample.like_count, sample.share_count) == (98765, 5120, 87)
+        assert (sample.view_count, sample.like_count, sample.share_count) == (1_776_621, 5120, 87)
         assert (sample.comment_count, sample.save_count) == (143, 640)
         assert (sample.sound_title, sample.sound_artist) == (
             "Golden Hour Loop",
@@ -69,8 +69,10 @@ def test_a_tiktok_post_becomes_a_sample_with_all_its_data(tiktok: TikTokPipeline
         assert (creator.username, creator.nickname) == ("dataful", "Loop Smith")
         assert (creator.source_id, creator.verified) == (FakeCreator("dataful").user_id, True)
         assert creator.sec_uid and creator.signature == "drum loops daily 🥁"
-        assert (creator.follower_count, creator.following_count) == (48200, 31)
-        assert (creator.heart_count, creator.video_count) == (1_250_000, 214)
+        # Exact figures (statsV2, authorStatsV2), not TikTok's rounded ones (1800000).
+        assert (sample.view_count, creator.follower_count) == (1_776_621, 1_776_621)
+        assert (creator.heart_count, creator.video_count) == (12_504_301, 214)
+        assert creator.following_count == 31
         assert creator.last_fetched_at is not None
         creator_id = creator.id
         keys = (creator.avatar_thumb_key, creator.avatar_medium_key, creator.avatar_large_key)
@@ -92,6 +94,10 @@ def test_every_url_form_is_one_sample(tiktok: TikTokPipeline) -> None:
         site.add_short_link("vm.tiktok.com", f"ZMv{vid[-6:]}", post),
         site.add_short_link("vt.tiktok.com", f"ZSt{vid[-6:]}", post),
         site.add_short_link("www.tiktok.com", f"ZTt{vid[-6:]}", post),
+        site.add_lite_short_link(f"ZSl{vid[-6:]}", post),
+        f"https://www.tiktok.com/share/video/{vid}",
+        f"https://www.tiktok.com/@/video/{vid}",
+        f"https://t.tiktok.com/i18n/share/video/{vid}/?_d=secCgYI&share_app_id=1340",
     ]
     ids = {tiktok.submit(url) for url in forms}
     assert len(ids) == 1
@@ -183,3 +189,51 @@ def test_a_renamed_creator_stays_one_creator(tiktok: TikTokPipeline) -> None:
         assert one.creator_id == two.creator_id
         assert two.creator is not None and two.creator.username == "newhandle"
         assert CreatorRepository(session).get_by_username("oldhandle") is None
+
+
+def test_a_profile_page_behind_the_bot_check_never_fails_the_sample(
+    tiktok: TikTokPipeline,
+) -> None:
+    """The post's author data is kept; the creator stays unfetched, so the next sample of
+    that creator asks for the profile page again, and gets it once TikTok lets us."""
+    creator = FakeCreator(username="walled", stats_on_video_page=False, profile_bot_wall=True)
+    first = tiktok.process(new_post(creator=creator))
+    with tiktok.runtime.transaction() as session:
+        sample = SampleRepository(session).get(first)
+        assert sample is not None and sample.status is SampleStatus.COMPLETED
+        assert sample.creator is not None and sample.creator.nickname == "Loop Smith"
+        assert sample.creator.follower_count is None and sample.creator.last_fetched_at is None
+        assert sample.creator.avatar_thumb_key  # the post's own avatar
+    assert tiktok.world.site.page_fetches["@walled"] == 1  # not retried within the sample
+
+    creator.profile_bot_wall = False
+    tiktok.process(new_post(creator=creator))
+    assert tiktok.world.site.page_fetches["@walled"] == 2
+    with tiktok.runtime.transaction() as session:
+        known = CreatorRepository(session).get_by_username("walled")
+        assert known is not None and known.follower_count == 1_776_621
+        assert known.last_fetched_at is not None and known.avatar_large_key
+
+
+def test_a_creator_with_exact_counts_alone_needs_no_profile_page(tiktok: TikTokPipeline) -> None:
+    creator = FakeCreator(username="exactonly", author_stats_blocks=("authorStatsV2",))
+    tiktok.process(new_post(creator=creator, stats_blocks=("statsV2",)))
+    assert "@exactonly" not in tiktok.world.site.page_fetches
+    with tiktok.runtime.transaction() as session:
+        known = CreatorRepository(session).get_by_username("exactonly")
+        assert known is not None and known.follower_count == 1_776_621
+
+
+def test_expired_cover_and_avatar_links_are_skipped_not_retried(tiktok: TikTokPipeline) -> None:
+    creator = FakeCreator(username="expiredlinks", avatars_expired=True)
+    post = new_post(creator=creator, cover_expired=True)
+    sample_id = tiktok.process(post)
+    with tiktok.runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None and sample.status is SampleStatus.COMPLETED
+        assert sample.cover_key is None and sample.origin_cover_key is None
+        assert sample.mp3_key and sample.creator is not None
+        assert sample.creator.avatar_thumb_key is None
+    covers = tiktok.world.proxy.requests_to(IMAGE_CDN, f"/tos-maliva-p-0068/{post.video_id}")
+    assert len(covers) == 2  # cover and origin cover, each asked once
+    assert len(tiktok.world.proxy.requests_to(IMAGE_CDN, "/tos-maliva-avt-0068/expiredlinks")) == 3

@@ -13,7 +13,13 @@ import pytest
 from cratedig.runtime import Runtime
 from cratedig.samples.service import submit_sample
 from tests.fixtures.mitm_proxy import TestCA, trust_env
-from tests.fixtures.tiktok_site import FakePost, TikTokWorld, post_url, running_fake_tiktok
+from tests.fixtures.tiktok_site import (
+    FakePost,
+    TikTokMedia,
+    TikTokWorld,
+    post_url,
+    running_fake_tiktok,
+)
 from tests.pipeline.conftest import run_pipeline, running_pipeline
 
 _ids = itertools.count(7_301_000_000_000_000_001)
@@ -41,7 +47,7 @@ class TikTokPipeline:
 
 
 def tiktok_pipeline(
-    database: str, tmp_path: Path, media: tuple[bytes, bytes], ca: TestCA, **overrides: object
+    database: str, tmp_path: Path, media: TikTokMedia, ca: TestCA, **overrides: object
 ) -> Iterator[TikTokPipeline]:
     """Trust the test CA, start the fake TikTok and a pipeline that talks to it."""
     with pytest.MonkeyPatch.context() as env:

@@ -15,12 +15,12 @@ import pytest
 from dbos import DBOS
 
 from cratedig.artifacts import SAMPLE_ARTIFACTS
-from cratedig.media.workdir import TEMP_PREFIX
 from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import workflow_id
 from cratedig.pipeline.tracking import STEPS
 from cratedig.runtime import Runtime, current_runtime
 from cratedig.samples.repository import SampleRepository
+from tests.fixtures.temp_folders import job_folders, process_folders
 from tests.pipeline.test_workers import api_side, start_worker, stop_worker
 
 __all__ = ["WorkerSide", "api_side", "worker_side"]
@@ -126,7 +126,8 @@ def assert_completed_and_exact(runtime: Runtime, sample_id: uuid.UUID, temp: Pat
         if key and artifact.folder is None and artifact.bytes_column:
             assert stored[key] == getattr(sample, artifact.bytes_column), key
     if temp is not None:
-        assert not list(temp.glob(f"{TEMP_PREFIX}*"))
+        assert not job_folders(temp)
+        assert not process_folders(temp)  # the stopped worker removed its own
     return sample
 
 

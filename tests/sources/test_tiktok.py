@@ -8,8 +8,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from yt_dlp.networking import Request
 
 from cratedig.sources.errors import SourceError, SourceErrorCode
+from cratedig.sources.http import TransferLimits
 from cratedig.sources.tiktok import (
     TikTokOptions,
     download_image,
@@ -17,22 +19,37 @@ from cratedig.sources.tiktok import (
     fetch_profile,
     resolve_short_link,
 )
+from cratedig.sources.tiktok_ytdlp import checked_youtube_dl
 from cratedig.sources.urls import parse_source_url
 from tests.fixtures.media import ffprobe
 from tests.fixtures.tiktok_site import (
+    CHAIN_COOKIE,
+    CHALLENGE_COOKIE,
     IMAGE_CDN,
+    LITE_SHARE_HOST,
     MUSIC_CDN,
+    STATUS_AUDIT_FAILED,
+    STATUS_CLASSIFIED,
+    STATUS_COPYRIGHT_GEO,
+    STATUS_CROSS_BORDER,
+    STATUS_DELETED,
+    STATUS_GEO_FENCED,
+    STATUS_GONE,
+    STATUS_REVIEWING,
+    STATUS_SELF_SEE,
     VIDEO_CDN,
     VIDEO_CDN_US,
     FakeCreator,
     FakePost,
     TikTokWorld,
+    item_struct,
     post_url,
 )
 
 VIDEO_ID = "7301234567890123456"
 # A proxy on a closed loopback port: every request fails at once and nothing leaves the host.
 OFFLINE = TikTokOptions(proxy="http://127.0.0.1:9", timeout_seconds=3)
+LIMITS = TransferLimits(10**6, 10.0)
 
 
 def _fetch(world: TikTokWorld, post: FakePost, tmp_path: Path) -> tuple[Path | None, dict]:
@@ -104,6 +121,16 @@ def test_a_photo_post_without_a_sound_is_unsupported(
         ),
         (FakePost(VIDEO_ID, page_status=451), "region_blocked"),
         (FakePost(VIDEO_ID, status_code=10204), "ip_blocked"),
+        (FakePost(VIDEO_ID).answers(STATUS_DELETED), "not_found"),
+        (FakePost(VIDEO_ID).answers(STATUS_AUDIT_FAILED), "not_found"),
+        (FakePost(VIDEO_ID).answers(STATUS_GONE), "not_found"),
+        (FakePost(VIDEO_ID).answers(STATUS_SELF_SEE), "private"),
+        (FakePost(VIDEO_ID).answers(STATUS_GEO_FENCED), "region_blocked"),
+        (FakePost(VIDEO_ID).answers(STATUS_CROSS_BORDER), "region_blocked"),
+        (FakePost(VIDEO_ID).answers(STATUS_COPYRIGHT_GEO), "region_blocked"),
+        (FakePost(VIDEO_ID).answers(STATUS_CLASSIFIED), "login_required"),
+        (FakePost(VIDEO_ID, age_restricted=True), "login_required"),
+        (FakePost(VIDEO_ID).answers(STATUS_REVIEWING), "under_review"),
         (FakePost(VIDEO_ID, page_status=403), "ip_blocked"),
         (FakePost(VIDEO_ID, page_status=429), "rate_limited"),
         (FakePost(VIDEO_ID, bot_wall=True), "rate_limited"),
@@ -119,9 +146,21 @@ def test_each_tiktok_failure_has_its_reason(
     with pytest.raises(SourceError) as failure:
         _fetch(fake_tiktok, post, tmp_path)
     assert failure.value.code.value == reason
-    assert failure.value.retryable is (reason in ("rate_limited", "network", "media_expired"))
+    retried = ("rate_limited", "network", "media_expired", "under_review")
+    assert failure.value.retryable is (reason in retried)
     assert "Traceback" not in str(failure.value) and len(str(failure.value)) < 400
     assert not list(tmp_path.glob("source.*"))
+
+
+def test_an_age_restricted_post_needs_a_login_and_names_our_cookies_setting(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceError) as failure:
+        _fetch(fake_tiktok, FakePost(VIDEO_ID, age_restricted=True), tmp_path)
+    message = str(failure.value)
+    assert failure.value.code is SourceErrorCode.LOGIN_REQUIRED and not failure.value.retryable
+    assert "Log in for access" in message and "CRATEDIG_TIKTOK_COOKIES_FILE" in message
+    assert "--cookies" not in message
 
 
 def test_a_missing_post_is_not_found(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
@@ -157,13 +196,28 @@ def test_an_unknown_short_link_is_not_found(fake_tiktok: TikTokWorld) -> None:
     assert failure.value.code is SourceErrorCode.NOT_FOUND
 
 
-def test_the_profile_page_gives_user_and_stats(fake_tiktok: TikTokWorld) -> None:
-    fake_tiktok.site.add(FakePost(VIDEO_ID, creator=FakeCreator(followers=777)))
+def test_the_profile_page_answers_the_bot_check_and_gives_exact_counts(
+    fake_tiktok: TikTokWorld,
+) -> None:
+    fake_tiktok.site.add(FakePost(VIDEO_ID, creator=FakeCreator(followers=1_776_621)))
     user, stats = fetch_profile("@loopsmith", fake_tiktok.options)
-    assert user["secUid"].startswith("MS4w") and stats["followerCount"] == 777
+    assert user["secUid"].startswith("MS4w") and stats["followerCount"] == "1776621"
+    assert fake_tiktok.site.bot_check.served == 1  # the check came first, and was answered
+    pages = fake_tiktok.proxy.requests_to("www.tiktok.com")
+    assert [CHALLENGE_COOKIE in r.headers.get("cookie", "") for r in pages] == [False, True]
     with pytest.raises(SourceError) as failure:
         fetch_profile("nobody", fake_tiktok.options)
     assert failure.value.code is SourceErrorCode.NOT_FOUND
+    assert "10221" in str(failure.value)
+
+
+def test_a_profile_page_behind_a_bot_check_that_never_lets_go_is_retryable(
+    fake_tiktok: TikTokWorld,
+) -> None:
+    fake_tiktok.site.add(FakePost(VIDEO_ID, creator=FakeCreator(profile_bot_wall=True)))
+    with pytest.raises(SourceError) as failure:
+        fetch_profile("loopsmith", fake_tiktok.options)
+    assert failure.value.code is SourceErrorCode.RATE_LIMITED
 
 
 def test_images_come_from_tiktok_hosts_only(fake_tiktok: TikTokWorld) -> None:
@@ -203,7 +257,7 @@ def test_cookies_file_is_sent_and_never_rewritten(fake_tiktok: TikTokWorld, tmp_
     fetch_post(f"https://www.tiktok.com/@loopsmith/video/{VIDEO_ID}", work, options)
     fetch_profile("loopsmith", options)
     pages = fake_tiktok.proxy.requests_to("www.tiktok.com")
-    assert len(pages) == 2
+    assert len(pages) == 4  # each page: its bot check, then the page with the answer
     assert all("sessionid=secret-session" in r.headers.get("cookie", "") for r in pages)
     assert cookies.read_bytes() == before
 
@@ -271,3 +325,94 @@ def test_a_media_redirect_within_tiktok_is_followed(
     assert [r.path for r in fake_tiktok.proxy.requests_to(VIDEO_CDN_US)] == [
         f"/video/{VIDEO_ID}/h264/1"
     ]
+
+
+def test_a_post_page_answers_the_bot_check_before_its_data(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    media, item = _fetch(fake_tiktok, FakePost(VIDEO_ID), tmp_path)
+    assert media is not None and item["id"] == VIDEO_ID
+    pages = fake_tiktok.proxy.requests_to("www.tiktok.com")
+    assert [CHALLENGE_COOKIE in r.headers.get("cookie", "") for r in pages] == [False, True]
+
+
+def test_the_cdn_gets_the_pages_chain_token_and_a_referer(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    """TikTok's CDN refuses (403) a media request without both; the page sets the cookie."""
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID), tmp_path)
+    assert media is not None
+    (request,) = fake_tiktok.proxy.requests_to(VIDEO_CDN)
+    assert f"{CHAIN_COOKIE}={fake_tiktok.site.chain_token}" in request.headers["cookie"]
+    assert request.headers["referer"].startswith("https://www.tiktok.com/@")
+    assert "signature=" in request.path and f"tk={CHAIN_COOKIE}" in request.path
+
+
+def test_a_video_only_hevc_rendition_is_never_the_samples_media(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    post = FakePost(VIDEO_ID, codecs=("bytevc2", "bytevc1"), hevc_video_only=True)
+    media, _ = _fetch(fake_tiktok, post, tmp_path)
+    assert media is not None
+    assert "audio" in [s["codec_type"] for s in ffprobe(media)["streams"]]
+    fetched = [r.path for r in fake_tiktok.proxy.requests_to(VIDEO_CDN_US) if r.method == "GET"]
+    assert not any(path.split("?")[0].endswith("/media-video-hvc1/") for path in fetched)
+
+
+def test_a_photo_posts_mp3_sound_is_its_media(fake_tiktok: TikTokWorld, tmp_path: Path) -> None:
+    media, _ = _fetch(fake_tiktok, FakePost(VIDEO_ID, photo=True, sound_mp3=True), tmp_path)
+    assert media is not None and media.suffix == ".mp3"
+    assert [s["codec_name"] for s in ffprobe(media)["streams"]] == ["mp3"]
+
+
+def test_an_expired_cover_link_is_a_403_from_the_cdn(fake_tiktok: TikTokWorld) -> None:
+    post = fake_tiktok.site.add(FakePost(VIDEO_ID, cover_expired=True))
+    cover = item_struct(post, 1, 0)["video"]["cover"]
+    assert ".image?" in cover and "x-expires=" in cover
+    with pytest.raises(SourceError) as failure:
+        download_image(cover, fake_tiktok.options, 10**6)
+    assert failure.value.code is SourceErrorCode.MEDIA_EXPIRED
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        f"https://www.tiktok.com/share/video/{VIDEO_ID}",
+        f"https://www.tiktok.com/@/video/{VIDEO_ID}/",
+        f"https://{LITE_SHARE_HOST}/i18n/share/video/{VIDEO_ID}/?_d=secCgYI&share_app_id=1340",
+    ],
+)
+def test_share_forms_of_a_post_url_are_read(
+    fake_tiktok: TikTokWorld, tmp_path: Path, form: str
+) -> None:
+    fake_tiktok.site.add(FakePost(VIDEO_ID))
+    ref = parse_source_url(form, frozenset())
+    assert (ref.source_id, ref.is_short_link) == (VIDEO_ID, False)
+    assert ref.url == f"https://www.tiktok.com/@/video/{VIDEO_ID}"
+    fetched = fetch_post(ref.url, tmp_path, fake_tiktok.options)
+    assert fetched.media is not None and fetched.item["author"]["uniqueId"] == "loopsmith"
+
+
+def test_a_tiktok_lite_short_link_resolves_through_its_share_page(
+    fake_tiktok: TikTokWorld,
+) -> None:
+    post = fake_tiktok.site.add(FakePost(VIDEO_ID))
+    link = fake_tiktok.site.add_lite_short_link("ZSLite01", post)
+    ref = resolve_short_link(parse_source_url(link, frozenset()), fake_tiktok.options)
+    assert ref.source_id == VIDEO_ID and not ref.is_short_link
+    assert [r.host for r in fake_tiktok.proxy.requests] == ["vt.tiktok.com"]
+
+
+def test_a_short_link_asked_by_a_crawler_goes_to_the_share_form(
+    fake_tiktok: TikTokWorld, tmp_path: Path
+) -> None:
+    """yt-dlp asks short links as `facebookexternalhit`; TikTok then answers /share/video/."""
+    post = fake_tiktok.site.add(FakePost(VIDEO_ID))
+    link = fake_tiktok.site.add_short_link("vm.tiktok.com", "ZMcrawl1", post)
+    with checked_youtube_dl({"quiet": True}, fake_tiktok.options, LIMITS) as ydl:
+        target = ydl.urlopen(
+            Request(link, headers={"User-Agent": "facebookexternalhit/1.1"}, method="HEAD")
+        ).url
+    assert urlsplit(target).path == f"/@loopsmith/video/{VIDEO_ID}"  # via /share/video/ID
+    hops = [r.path.split("?")[0] for r in fake_tiktok.proxy.requests]
+    assert hops[:2] == ["/ZMcrawl1/", f"/share/video/{VIDEO_ID}"]

@@ -27,7 +27,7 @@ def test_a_video_post_maps_every_field_from_the_page_alone() -> None:
     assert meta["description"].endswith("#fyp #foryou")
     assert meta["tags"] == ["lofi", "beats", "samplepack"]
     assert meta["posted_at"] == "2024-11-24T00:00:00+00:00" and POSTED_AT
-    assert (meta["view_count"], meta["like_count"], meta["share_count"]) == (98765, 5120, 87)
+    assert (meta["view_count"], meta["like_count"], meta["share_count"]) == (1_776_621, 5120, 87)
     assert (meta["comment_count"], meta["save_count"]) == (143, 640)
     assert meta["sound_title"] == "Golden Hour Loop"
     assert meta["sound_artist"] == "Tape Deck & The Hiss"
@@ -42,25 +42,52 @@ def test_a_video_post_maps_every_field_from_the_page_alone() -> None:
     assert creator["source_id"] == FakeCreator().user_id
     assert creator["sec_uid"].startswith("MS4wLjABAAAA")
     assert creator["verified"] is True and creator["signature"] == "drum loops daily 🥁"
-    assert (creator["follower_count"], creator["following_count"]) == (48200, 31)
-    assert (creator["heart_count"], creator["video_count"]) == (1_250_000, 214)
+    assert (creator["follower_count"], creator["following_count"]) == (1_776_621, 31)
+    assert (creator["heart_count"], creator["video_count"]) == (12_504_301, 214)
     assert set(creator["avatar_urls"]) == {"thumb", "medium", "large"}
     assert is_complete_profile(creator)
 
 
-def test_yt_dlp_counts_track_and_album_win_over_the_page() -> None:
+COUNTS = ("view_count", "like_count", "share_count", "comment_count", "save_count")
+
+
+def test_exact_counts_win_over_yt_dlps_rounded_ones_which_win_over_the_rounded_page() -> None:
     info = {
-        "view_count": 1,
+        "view_count": 1_800_000,  # yt-dlp reads the rounded `stats`
         "like_count": 2,
         "repost_count": 3,
         "comment_count": 4,
         "save_count": 5,
     }
-    info |= {"track": "Other Track", "artists": ["A", "B"], "album": "LP"}
+    assert [post_metadata(info, _item(), NOISE)[k] for k in COUNTS] == [
+        1_776_621,
+        5120,
+        87,
+        143,
+        640,
+    ]
+    without_exact = _item(stats_blocks=("stats",))
+    assert [post_metadata(info, without_exact, NOISE)[k] for k in COUNTS] == [1_800_000, 2, 3, 4, 5]
+    assert post_metadata({}, without_exact, NOISE)["view_count"] == 1_800_000
+    only_exact = _item(stats_blocks=("statsV2",))
+    assert post_metadata({}, only_exact, NOISE)["view_count"] == 1_776_621
+
+
+def test_author_counts_are_exact_and_read_from_either_block() -> None:
+    for blocks, followers in (
+        (("authorStats", "authorStatsV2"), 1_776_621),
+        (("authorStatsV2",), 1_776_621),
+        (("authorStats",), 1_800_000),
+    ):
+        item = _item(creator=FakeCreator(author_stats_blocks=blocks))
+        creator = post_metadata({}, item, NOISE)["creator"]
+        assert creator["follower_count"] == followers
+        assert is_complete_profile(creator)  # no profile page needed for counts
+
+
+def test_yt_dlp_track_and_album_win_over_the_page() -> None:
+    info = {"track": "Other Track", "artists": ["A", "B"], "album": "LP"}
     meta = post_metadata(info, _item(), NOISE)
-    assert [
-        meta[k] for k in ("view_count", "like_count", "share_count", "comment_count", "save_count")
-    ] == [1, 2, 3, 4, 5]
     assert (meta["sound_title"], meta["sound_artist"], meta["sound_album"]) == (
         "Other Track",
         "Tape Deck & The Hiss",

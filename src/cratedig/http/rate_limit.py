@@ -1,90 +1,69 @@
-"""Per-client submission rate limit: a token bucket per client address, in this process.
+"""Per-client submission rate limit: a token bucket per client address, kept in the database.
 
-Each API process keeps its own buckets, so N processes behind a balancer allow up to N times
-the rate; the queue's own limits (fetch rate, TikTok pace) still bound the real work.
+Every API process spends from the same buckets (http/submit_buckets.py), so N processes
+behind a balancer still allow the configured rate, not N times it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from anyio import to_thread
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cratedig.config import Settings
+from cratedig.db import describe_db_error, is_transient_db_error
 from cratedig.deps import check_admin
 from cratedig.errors import ApiError, error_body
 from cratedig.http.clients import client_of
+from cratedig.http.submit_buckets import forget_full_buckets, take_token, without_durable_commit
 
 SUBMIT_PATH = "/api/v1/samples"
-MAX_CLIENTS = 50_000  # forget idle buckets past this many, so memory stays bounded
+SWEEP_EVERY_SECONDS = 60.0  # how often a process deletes refilled buckets
+
+log = logging.getLogger("cratedig.api")
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+class SharedBuckets:
+    """Take tokens from the database's buckets; now and then, forget the refilled ones."""
 
+    def __init__(self) -> None:
+        self._next_sweep = 0.0
 
-class TokenBucketLimiter:
-    """`rate_per_minute` requests per client, in bursts of up to that many."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client: str, rate_per_minute: int) -> float:
+    def take(self, engine: Engine, client: str, rate_per_minute: int) -> float:
         """Spend one token: 0.0 when allowed, else the seconds until one is available."""
-        capacity = float(rate_per_minute)
-        refill = rate_per_minute / 60.0
-        now = self._clock()
-        with self._lock:
-            bucket = self._buckets.get(client)
-            if bucket is None:
-                if len(self._buckets) >= MAX_CLIENTS:
-                    self._forget_full(now, capacity, refill)
-                bucket = self._buckets[client] = _Bucket(capacity, now)
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * refill)
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / refill
-
-    def _forget_full(self, now: float, capacity: float, refill: float) -> None:
-        # A bucket that has refilled is the same as no bucket: drop those first, then all.
-        full = [
-            key
-            for key, bucket in self._buckets.items()
-            if bucket.tokens + (now - bucket.updated) * refill >= capacity
-        ]
-        for key in full or list(self._buckets):
-            del self._buckets[key]
+        with engine.begin() as connection:
+            without_durable_commit(connection)
+            wait = take_token(connection, client, rate_per_minute)
+            if time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+                forget_full_buckets(connection)
+        return wait
 
 
 class SubmitRateLimit:
     """Answer 429 (with Retry-After) to a client submitting faster than the configured rate.
 
     Admins (the admin token, or a loopback client when no token is set) are not limited.
+    When the database cannot be reached the request passes (with a warning): it fails open.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self.limiter = TokenBucketLimiter()
+        self.buckets = SharedBuckets()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rate = self.settings.submit_rate_per_minute
         if not (rate > 0 and _is_submit(scope)) or self._is_admin(scope):
             await self.app(scope, receive, send)
             return
-        wait = self.limiter.take(client_of(scope), rate)
+        wait = await self._wait(scope, rate)
         if wait <= 0:
             await self.app(scope, receive, send)
             return
@@ -96,6 +75,19 @@ class SubmitRateLimit:
             headers={"Retry-After": str(seconds)},
         )
         await response(scope, receive, send)
+
+    async def _wait(self, scope: Scope, rate: int) -> float:
+        """Seconds until this client may submit (0.0: now); the database call runs in a thread."""
+        engine: Engine = scope["app"].state.runtime.engine
+        try:
+            return await to_thread.run_sync(self.buckets.take, engine, client_of(scope), rate)
+        except Exception as error:
+            if not is_transient_db_error(error):
+                raise
+            # Open, not closed: a submission needs the database anyway (its row, its queue),
+            # so refusing with 429 would only hide the outage behind a wrong answer.
+            log.warning("submission rate limit not applied: %s", describe_db_error(error))
+            return 0.0
 
     def _is_admin(self, scope: Scope) -> bool:
         try:

@@ -36,7 +36,7 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
     """Estimate BPM and key from float PCM shaped (frames, channels) or (frames,)."""
     data = np.asarray(samples, dtype=np.float32)
     mono = to_mono(data)
-    if not np.isfinite(mono).all():  # checking is cheaper than always copying
+    if not np.isfinite(mono).all():  # a copy only when needed: the clip may be long
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
     # Seconds of audio are needed before either a beat or a key means anything.
     if mono.size < sample_rate * 2 or _rms_dbfs(mono) < SILENCE_DBFS:

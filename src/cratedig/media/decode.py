@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 
-from cratedig.media.ffmpeg import run_ffmpeg
+from cratedig.media.children import Child, ChildLimits
+from cratedig.media.ffmpeg import DEFAULT_LIMITS, ffmpeg_command
 
 PCM = npt.NDArray[np.float32]
+_UNKNOWN_LENGTH_SECONDS = 60.0  # first buffer when the probe gave no duration
 
 
 def decode_pcm(
@@ -19,11 +23,15 @@ def decode_pcm(
     channels: int = 2,
     max_seconds: float | None = None,
     source_channels: int = 0,
+    expected_seconds: float = 0.0,
+    limits: ChildLimits = DEFAULT_LIMITS,
 ) -> PCM:
     """Decode the first audio stream to float32 samples shaped (frames, channels).
 
     A mono source is duplicated at full level into every channel (ffmpeg's own upmix
-    would lower it by 3 dB); other layouts are mixed by ffmpeg.
+    would lower it by 3 dB); other layouts are mixed by ffmpeg. The samples are read straight
+    into one array sized from `expected_seconds` (the probed length), so the whole clip is
+    never also held as bytes.
     """
     decode_channels = 1 if source_channels == 1 else channels
     args = ["-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn"]
@@ -35,11 +43,39 @@ def decode_pcm(
         "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1",
     ]
     # fmt: on
-    raw = run_ffmpeg(args, what=f"decoding {path.name}")
-    samples = np.frombuffer(raw, dtype="<f4").reshape(-1, decode_channels)
+    child = Child(
+        ffmpeg_command(args), what=f"decoding {path.name}", limits=limits, stdout=subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        seconds = expected_seconds or _UNKNOWN_LENGTH_SECONDS
+        samples = _read_frames(child.stdout, decode_channels, int((seconds + 1) * sample_rate))
+    except BaseException:
+        child.kill()
+        raise
+    child.check()
     if decode_channels != channels:
         samples = np.repeat(samples, channels, axis=1)
     return samples
+
+
+def _read_frames(stream: IO[bytes], channels: int, capacity: int) -> PCM:
+    """Read float32 frames from `stream` into an array that doubles when a guess was short."""
+    buffer = np.empty((max(capacity, 1), channels), dtype=np.float32)
+    filled = 0  # bytes
+    while True:
+        view = buffer.data.cast("B")
+        if filled == view.nbytes:
+            grown = np.empty((buffer.shape[0] * 2, channels), dtype=np.float32)
+            grown[: buffer.shape[0]] = buffer
+            buffer = grown
+            continue
+        count = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+        if not count:
+            break
+        filled += count
+    frames: PCM = buffer[: filled // (4 * channels)]
+    return frames
 
 
 def to_mono(samples: PCM) -> PCM:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from cratedig.media.ffmpeg import finish_ffmpeg, start_ffmpeg
+from cratedig.media.children import Child, ChildLimits
+from cratedig.media.ffmpeg import DEFAULT_LIMITS, start_ffmpeg
 from cratedig.media.hls import SEGMENT_PATTERN, segment_times
 
 AAC_PRIMING_SAMPLES = 1024  # ffmpeg's AAC encoder prepends one frame of priming
@@ -25,7 +25,9 @@ class EncodeSettings:
     hls_segment_seconds: float = 2.0
 
 
-def start_mp3(wav: Path, mp3: Path, settings: EncodeSettings) -> subprocess.Popen[bytes]:
+def start_mp3(
+    wav: Path, mp3: Path, settings: EncodeSettings, limits: ChildLimits = DEFAULT_LIMITS
+) -> Child:
     """Start a constant-bitrate MP3 encode of `wav` (LAME tag carries delay and padding)."""
     # fmt: off
     return start_ffmpeg([
@@ -33,13 +35,18 @@ def start_mp3(wav: Path, mp3: Path, settings: EncodeSettings) -> subprocess.Pope
         "-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate_kbps}k",
         "-write_xing", "1", "-id3v2_version", "3",
         str(mp3),
-    ])
+    ], what="MP3 encode", limits=limits)
     # fmt: on
 
 
 def start_hls(
-    wav: Path, hls_dir: Path, frames: int, sample_rate: int, settings: EncodeSettings
-) -> subprocess.Popen[bytes]:
+    wav: Path,
+    hls_dir: Path,
+    frames: int,
+    sample_rate: int,
+    settings: EncodeSettings,
+    limits: ChildLimits = DEFAULT_LIMITS,
+) -> Child:
     """Start one AAC encode that ffmpeg cuts into MPEG-TS segments at planned times."""
     encoded_seconds = (frames + AAC_PRIMING_SAMPLES) / sample_rate
     times = segment_times(encoded_seconds, settings.hls_segment_seconds)
@@ -57,35 +64,29 @@ def start_hls(
         args += ["-segment_times", ",".join(f"{t:.6f}" for t in times)]
     else:
         args += ["-segment_time", str(math.ceil(encoded_seconds) + 1)]
-    return start_ffmpeg([*args, str(hls_dir / SEGMENT_PATTERN)])
-
-
-def finish(process: subprocess.Popen[bytes], what: str) -> None:
-    """Wait for an encoder started here; raise ToolError on failure."""
-    finish_ffmpeg(process, what=what)
+    return start_ffmpeg([*args, str(hls_dir / SEGMENT_PATTERN)], what="HLS encode", limits=limits)
 
 
 class EncoderGroup:
     """Background ffmpeg processes: waited for on success, killed on any failure."""
 
     def __init__(self) -> None:
-        self._running: list[tuple[subprocess.Popen[bytes], str]] = []
+        self._running: list[Child] = []
 
-    def start(self, process: subprocess.Popen[bytes], what: str) -> None:
-        """Track a started encoder under a name used in error messages."""
-        self._running.append((process, what))
+    def start(self, child: Child) -> None:
+        """Track a started encoder (its `what` names it in error messages)."""
+        self._running.append(child)
 
     def finish_all(self) -> None:
         """Wait for every encoder; raise ToolError for the first that failed."""
         while self._running:
-            process, what = self._running.pop(0)
-            finish(process, what=f"{what} encode")
+            self._running[0].check()
+            self._running.pop(0)
 
     def __enter__(self) -> EncoderGroup:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for process, _ in self._running:
-            process.kill()
-            process.communicate()
+        for child in self._running:
+            child.kill()
         self._running.clear()

@@ -10,16 +10,25 @@ class MediaError(Exception):
 class ToolError(MediaError):
     """An external tool (ffmpeg, ffprobe) failed; carries the tail of its stderr."""
 
+    show_detail = True  # the stderr line that names the cause joins the message
+
     def __init__(self, tool: str, message: str, stderr: str = "") -> None:
         self.tool = tool
         self.stderr_tail = tail(stderr)
-        detail = last_meaningful_line(self.stderr_tail)
+        detail = last_meaningful_line(self.stderr_tail) if self.show_detail else ""
         self._message = message
         super().__init__(f"{tool}: {message}" + (f" ({detail})" if detail else ""))
 
     def __reduce__(self) -> tuple[type[ToolError], tuple[str, str, str]]:
         # Workflow engines pickle step errors; keep the tool and its stderr.
-        return (ToolError, (self.tool, self._message, self.stderr_tail))
+        return (type(self), (self.tool, self._message, self.stderr_tail))
+
+
+class ToolLimitError(ToolError):
+    """A tool broke its time or memory limit and was stopped; the same input would again."""
+
+    # Whatever ffmpeg printed as it died (often a host path) adds nothing to the limit's name.
+    show_detail = False
 
 
 def tail(text: str, lines: int = 20) -> str:

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cratedig.media.errors import MediaError, ToolError
+from cratedig.media.children import Child, ChildLimits
+from cratedig.media.errors import MediaError, ToolError, ToolLimitError
 
 FFMPEG = "ffmpeg"
 FFPROBE = "ffprobe"
 _PROBE_ARGS = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
+DEFAULT_LIMITS = ChildLimits()
 
 
 def require_tools() -> None:
@@ -27,35 +29,29 @@ def require_tools() -> None:
         )
 
 
-def run_ffmpeg(args: Sequence[str], *, input_bytes: bytes | None = None, what: str) -> bytes:
-    """Run ffmpeg with `args`; return its stdout or raise ToolError with the stderr tail."""
-    cmd = [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
-    return _run(cmd, input_bytes=input_bytes, tool="ffmpeg", what=what)
+def ffmpeg_command(args: Sequence[str]) -> list[str]:
+    """The ffmpeg command line for `args`: quiet, never prompting, overwriting outputs."""
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
 
 
-def start_ffmpeg(args: Sequence[str]) -> subprocess.Popen[bytes]:
-    """Start ffmpeg in the background reading stdin, so several encoders can run at once."""
-    cmd = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", *args]
-    return subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    input_bytes: bytes | None = None,
+    what: str,
+    limits: ChildLimits = DEFAULT_LIMITS,
+) -> bytes:
+    """Run ffmpeg with `args` within `limits`; return its stdout or raise ToolError."""
+    stdin = subprocess.DEVNULL if input_bytes is None else subprocess.PIPE
+    child = Child(
+        ffmpeg_command(args), what=what, limits=limits, stdin=stdin, stdout=subprocess.PIPE
     )
+    return child.communicate(input_bytes)
 
 
-def finish_ffmpeg(process: subprocess.Popen[bytes], *, what: str) -> None:
-    """Wait for a background ffmpeg; raise ToolError if it failed."""
-    _, stderr = process.communicate()
-    if process.returncode != 0:
-        raise ToolError("ffmpeg", f"{what} failed", stderr.decode(errors="replace"))
-
-
-def _run(cmd: list[str], *, input_bytes: bytes | None, tool: str, what: str) -> bytes:
-    try:
-        done = subprocess.run(cmd, input=input_bytes, capture_output=True, check=False)
-    except FileNotFoundError as exc:
-        raise MediaError(f"{tool} not found on PATH: install ffmpeg") from exc
-    if done.returncode != 0:
-        raise ToolError(tool, f"{what} failed", done.stderr.decode(errors="replace"))
-    return done.stdout
+def start_ffmpeg(args: Sequence[str], *, what: str, limits: ChildLimits = DEFAULT_LIMITS) -> Child:
+    """Start ffmpeg in the background within `limits`, so several encoders can run at once."""
+    return Child(ffmpeg_command(args), what=what, limits=limits)
 
 
 @dataclass(frozen=True)
@@ -81,8 +77,13 @@ class MediaInfo:
         """True when the file has a real video stream (cover art in an MP3 does not count)."""
         return self.video_codec is not None
 
+    @property
+    def pixels(self) -> int:
+        """Pixels in one frame of the video stream (0 when ffprobe could not tell)."""
+        return self.width * self.height
 
-def probe(path: Path) -> MediaInfo:
+
+def probe(path: Path, limits: ChildLimits = DEFAULT_LIMITS) -> MediaInfo:
     """Describe a media file with ffprobe; raise MediaError for missing, empty or corrupt files."""
     if not path.exists():
         raise MediaError(f"{path}: no such file")
@@ -91,7 +92,9 @@ def probe(path: Path) -> MediaInfo:
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: file is empty")
     try:
-        data = probe_json(path)
+        data = probe_json(path, limits)
+    except ToolLimitError:
+        raise
     except ToolError as exc:
         raise ToolError(
             "ffprobe", f"{path.name} is not a readable media file", exc.stderr_tail
@@ -99,10 +102,11 @@ def probe(path: Path) -> MediaInfo:
     return _media_info(data)
 
 
-def probe_json(path: Path) -> dict[str, Any]:
+def probe_json(path: Path, limits: ChildLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """ffprobe's own JSON description (format and streams) of a file."""
     cmd = [FFPROBE, *_PROBE_ARGS, str(path)]
-    out = _run(cmd, input_bytes=None, tool="ffprobe", what=f"reading {path.name}")
+    child = Child(cmd, what=f"reading {path.name}", limits=limits, stdout=subprocess.PIPE)
+    out = child.communicate()
     data: dict[str, Any] = json.loads(out)
     return data
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cratedig.media.candidates import relative_likelihoods
+from cratedig.media.spectrum import magnitude_frames
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -100,8 +100,7 @@ def _spectrogram(mono: F32, sample_rate: int) -> tuple[F32, F64]:
     hop = n_fft
     if mono.size < n_fft:
         mono = np.pad(mono, (0, n_fft - mono.size))
-    frames = sliding_window_view(mono, n_fft)[::hop] * np.hanning(n_fft).astype(np.float32)
-    mag = np.abs(np.fft.rfft(frames, axis=1)).astype(np.float32)
+    mag = magnitude_frames(mono, n_fft, hop)
     return mag, np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float64)
 
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from cratedig.media.decode import PCM
 from cratedig.media.iir import sos_filter
@@ -26,7 +27,6 @@ _K_WEIGHTING = (
 )
 
 MEASURE_RATE = 48000
-SILENCE_LUFS = -70.0
 # BS.1770 annex 2's interpolator: a 48-tap low-pass at the original Nyquist, in 4 phases.
 # (scipy.signal.firwin(48, 0.25, window=("kaiser", 8.0)) written out, so numpy suffices.)
 _TP_OFFSETS = np.arange(48) - 23.5
@@ -35,7 +35,14 @@ _TP_FILTER = _TP_LOWPASS / _TP_LOWPASS.sum() * 4
 _TP_MATRIX = np.stack([_TP_FILTER[k::4] for k in range(4)], axis=1).astype(np.float32)
 _TP_TAPS = _TP_MATRIX.shape[0]
 _TP_WEIGHT_SUM = float(np.abs(_TP_MATRIX).sum(axis=0).max())
-_TP_CHUNK = 100_000  # BS.1770's absolute gate: anything quieter counts as silence
+_TP_CHUNK = 1 << 16  # frames per true-peak pass: a few MiB of windows at a time
+SILENCE_LUFS = -70.0  # BS.1770's absolute gate: anything quieter counts as silence
+# BS.1770's gating blocks: 400 ms, a new one every 100 ms.
+_GATE_BLOCK = int(0.4 * MEASURE_RATE)
+_GATE_STEP = _GATE_BLOCK // 4
+_STEPS_PER_CHUNK = 50  # 5 s of audio filtered at a time
+# Frames run through the filter before a chunk: its slowest pole (0.995) decays below 1e-35.
+_FILTER_WARMUP = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -68,16 +75,18 @@ def measure(samples: PCM, sample_rate: int = MEASURE_RATE) -> Loudness:
 
 def integrated_lufs(samples: PCM) -> float | None:
     """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
-    weighted = sos_filter(_K_WEIGHTING, samples)
-    # A one-shot shorter than a gating block is measured as a single block.
-    block = min(int(0.4 * MEASURE_RATE), weighted.shape[0])
-    hop = max(1, block // 4)
-    if block == 0:
+    frames = samples.shape[0]
+    if frames == 0:
         return None
-    squared = np.square(weighted).sum(axis=1)  # L and R weigh 1.0 each
-    cumulative = np.concatenate([[0.0], np.cumsum(squared)])
-    starts = np.arange(0, weighted.shape[0] - block + 1, hop)
-    power = (cumulative[starts + block] - cumulative[starts]) / block
+    if frames < _GATE_BLOCK:
+        # A one-shot shorter than a gating block is measured as a single block.
+        weighted = sos_filter(_K_WEIGHTING, samples)
+        power = np.array([np.square(weighted).sum() / frames])
+    else:
+        # Each 400 ms block is four 100 ms steps: sum the steps once, then add four at a time.
+        steps = _step_energies(samples)
+        blocks = steps[:-3] + steps[1:-2] + steps[2:-1] + steps[3:]
+        power = blocks / _GATE_BLOCK
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10.0 * np.log10(power)
     above_absolute = power[block_lufs > SILENCE_LUFS]
@@ -88,27 +97,62 @@ def integrated_lufs(samples: PCM) -> float | None:
     return float(-0.691 + 10.0 * math.log10(gated.mean()))
 
 
+def _step_energies(samples: PCM) -> npt.NDArray[np.float64]:
+    """K-weighted energy (channels summed, L and R weigh 1.0) of each whole 100 ms step.
+
+    The filter runs over the clip in chunks, each started _FILTER_WARMUP frames early from
+    rest: the K-weighting forgets its state long before that, so the chunks join exactly.
+    """
+    count = samples.shape[0] // _GATE_STEP
+    energies = np.empty(count)
+    chunk = _GATE_STEP * _STEPS_PER_CHUNK
+    for start in range(0, count * _GATE_STEP, chunk):
+        stop = min(start + chunk, count * _GATE_STEP)
+        lead = min(_FILTER_WARMUP, start)
+        weighted = sos_filter(_K_WEIGHTING, samples[start - lead : stop])[lead:]
+        per_step = np.square(weighted).sum(axis=1).reshape(-1, _GATE_STEP).sum(axis=1)
+        energies[start // _GATE_STEP : stop // _GATE_STEP] = per_step
+    return energies
+
+
 def true_peak_dbtp(samples: PCM) -> float:
     """Peak of the 4x oversampled signal in dBTP, as BS.1770 annex 2 describes."""
     if samples.size == 0:
         return -math.inf
-    magnitude = np.abs(samples).max(axis=1)
-    sample_peak = float(magnitude.max())
+    frames = samples.shape[0]
+    sample_peak = max(
+        float(np.abs(samples[start : start + _TP_CHUNK]).max())
+        for start in range(0, frames, _TP_CHUNK)
+    )
     if sample_peak == 0.0:
         return -math.inf
     # Each interpolated value is a weighted sum of 12 neighbouring samples, so it can only
     # beat the sample peak next to a sample louder than sample_peak / sum(|weights|).
     # Evaluating just those outputs is exact and skips most of a typical clip.
-    loud = np.flatnonzero(magnitude >= sample_peak / _TP_WEIGHT_SUM)
-    outputs = np.unique((loud[:, None] + np.arange(_TP_TAPS)).ravel())
-    padded = np.pad(np.asarray(samples, dtype=np.float32), ((_TP_TAPS - 1, _TP_TAPS - 1), (0, 0)))
-    taps_back = _TP_TAPS - 1 - np.arange(_TP_TAPS)
+    threshold = sample_peak / _TP_WEIGHT_SUM
     peak = sample_peak
-    for chunk in np.array_split(outputs, max(1, outputs.size // _TP_CHUNK)):
-        windows = padded[chunk[:, None] + taps_back]  # (outputs, taps, channels)
-        values = np.einsum("otc,tp->ocp", windows, _TP_MATRIX)
-        peak = max(peak, float(np.abs(values).max(initial=0.0)))
+    for start in range(0, frames + _TP_TAPS - 1, _TP_CHUNK):
+        peak = max(peak, _interpolated_peak(samples, start, start + _TP_CHUNK, threshold))
     return 20.0 * math.log10(peak)
+
+
+def _interpolated_peak(samples: PCM, start: int, stop: int, threshold: float) -> float:
+    """Largest oversampled value among outputs start..stop next to a sample over `threshold`.
+
+    Output o interpolates samples o-TAPS+1..o (zero outside the clip).
+    """
+    first = start - _TP_TAPS + 1
+    window = np.zeros((stop - first, samples.shape[1]), dtype=np.float32)
+    lo, hi = max(first, 0), min(stop, samples.shape[0])
+    if hi <= lo:
+        return 0.0
+    window[lo - first : hi - first] = samples[lo:hi]
+    loud = np.flatnonzero(np.abs(window).max(axis=1) >= threshold)
+    outputs = np.unique((loud[:, None] + np.arange(_TP_TAPS)).ravel())
+    outputs = outputs[(outputs >= _TP_TAPS - 1) & (outputs < window.shape[0])]
+    windows = window[outputs[:, None] - np.arange(_TP_TAPS)]  # (outputs, taps, channels)
+    values = np.einsum("otc,tp->ocp", windows, _TP_MATRIX)
+    return float(np.abs(values).max(initial=0.0))
 
 
 def plan_gain(loudness: Loudness, *, target_lufs: float, max_true_peak_dbtp: float) -> GainPlan:

@@ -15,10 +15,11 @@ import numpy as np
 from cratedig.artifacts import HLS, MP3, THUMBNAIL, WAV, WAVEFORM_JSON, WAVEFORM_PNG
 from cratedig.media import encode, hls, loudness, waveform
 from cratedig.media.analysis import analyze_pcm
-from cratedig.media.decode import PCM
+from cratedig.media.children import ChildLimits
+from cratedig.media.decode import PCM, to_mono
 from cratedig.media.report import analysis_report
 from cratedig.media.source import SAMPLE_RATE, load_audio
-from cratedig.media.thumbnail import start_thumbnail
+from cratedig.media.thumbnail import MAX_VIDEO_PIXELS, start_thumbnail, thumbnail_allowed
 from cratedig.media.wav import write_wav24
 from cratedig.media.workdir import job_directory, publish_directory
 
@@ -36,6 +37,8 @@ class ProcessOptions:
     encode: encode.EncodeSettings = field(default_factory=encode.EncodeSettings)
     waveform_columns: int = 1800
     waveform_style: waveform.WaveformStyle = field(default_factory=waveform.WaveformStyle)
+    max_video_pixels: int = MAX_VIDEO_PIXELS
+    limits: ChildLimits = field(default_factory=ChildLimits)
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,24 @@ def process_file(
         ThreadPoolExecutor(max_workers=1) as analyst,
     ):
         say(f"decoding {path.name}")
-        info, source = load_audio(path, options.max_duration_seconds)
-        if info.has_video:  # needs only the source, so it runs beside everything else
-            encoders.start(
-                start_thumbnail(path, work / THUMBNAIL.file, info.duration_seconds), "thumbnail"
+        info, source = load_audio(path, options.max_duration_seconds, options.limits)
+        if thumbnail_allowed(info, options.max_video_pixels):
+            # Needs only the source file, so it runs beside everything else.
+            thumbnail = start_thumbnail(
+                path,
+                work / THUMBNAIL.file,
+                info.duration_seconds,
+                max_pixels=options.max_video_pixels,
+                limits=options.limits,
             )
+            encoders.start(thumbnail)
+        elif info.has_video:
+            say(f"video of {info.width}x{info.height} is over the pixel limit: no thumbnail")
         # Tempo and key do not depend on level, so they run on the source in a thread (numpy
         # releases the GIL) while the loudness is measured: the second core is idle otherwise.
+        # The thread gets a mono copy, so the gain below can be applied in place.
         say("analysing tempo and key; measuring loudness")
-        found = analyst.submit(analyze_pcm, source, SAMPLE_RATE)
+        found = analyst.submit(analyze_pcm, to_mono(source), SAMPLE_RATE)
         measured = loudness.measure(source, SAMPLE_RATE)
         gain = (
             loudness.plan_gain(
@@ -84,7 +96,9 @@ def process_file(
             if options.normalize
             else loudness.GainPlan(0.0, False)
         )
-        samples = (source * np.float32(gain.factor)) if gain.gain_db else source
+        samples = source
+        if gain.gain_db:
+            samples *= np.float32(gain.factor)
         say(f"writing WAV (gain {gain.gain_db:+.2f} dB)")
         wav = work / WAV.file
         write_wav24(wav, samples, SAMPLE_RATE)
@@ -92,10 +106,10 @@ def process_file(
         streams.mkdir()
         say("encoding HLS and MP3 in parallel")
         # LAME at 320 kbps is the longest job (~0.4 s per 30 s clip here): start it first.
-        encoders.start(encode.start_mp3(wav, work / MP3.file, options.encode), "MP3")
+        encoders.start(encode.start_mp3(wav, work / MP3.file, options.encode, options.limits))
+        frames = samples.shape[0]
         encoders.start(
-            encode.start_hls(wav, streams, samples.shape[0], SAMPLE_RATE, options.encode),
-            "HLS",
+            encode.start_hls(wav, streams, frames, SAMPLE_RATE, options.encode, options.limits)
         )
         say("drawing waveform")
         _write_waveform(samples, work, options)
@@ -111,6 +125,7 @@ def process_file(
 
 
 def _write_waveform(samples: PCM, work: Path, options: ProcessOptions) -> None:
-    data = waveform.waveform_json(samples, SAMPLE_RATE, columns=options.waveform_columns)
+    mono = to_mono(samples)  # once for both drawings
+    data = waveform.waveform_json(mono, SAMPLE_RATE, columns=options.waveform_columns)
     (work / WAVEFORM_JSON.file).write_text(json.dumps(data, separators=(",", ":")))
-    waveform.render_png(samples, work / WAVEFORM_PNG.file, options.waveform_style)
+    waveform.render_png(mono, work / WAVEFORM_PNG.file, options.waveform_style)

@@ -10,6 +10,8 @@ import numpy as np
 from cratedig import __version__
 from cratedig.media import loudness
 from cratedig.media.analysis import Analysis, analysis_fields, analyze_pcm
+from cratedig.media.children import ChildLimits
+from cratedig.media.ffmpeg import DEFAULT_LIMITS
 from cratedig.media.source import SAMPLE_RATE, load_audio
 
 
@@ -36,9 +38,11 @@ def analysis_report(
     }
 
 
-def analyze_file(path: Path, max_duration_seconds: float = 600.0) -> dict[str, Any]:
+def analyze_file(
+    path: Path, max_duration_seconds: float = 600.0, limits: ChildLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
     """The analysis.json fields for a file as it is (no loudness gain applied)."""
-    _, samples = load_audio(path, max_duration_seconds)
+    _, samples = load_audio(path, max_duration_seconds, limits)
     measured = loudness.measure(samples, SAMPLE_RATE)
     found = analyze_pcm(samples, SAMPLE_RATE)
     no_gain = loudness.GainPlan(0.0, False)

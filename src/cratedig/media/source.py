@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cratedig.media.children import ChildLimits
 from cratedig.media.decode import PCM, decode_pcm
 from cratedig.media.errors import MediaError
-from cratedig.media.ffmpeg import MediaInfo, probe, require_tools
+from cratedig.media.ffmpeg import DEFAULT_LIMITS, MediaInfo, probe, require_tools
 
 SAMPLE_RATE = 48000
 CHANNELS = 2
@@ -23,10 +24,12 @@ def check_input(info: MediaInfo, path: Path, max_duration_seconds: float) -> Non
         )
 
 
-def load_audio(path: Path, max_duration_seconds: float) -> tuple[MediaInfo, PCM]:
+def load_audio(
+    path: Path, max_duration_seconds: float, limits: ChildLimits = DEFAULT_LIMITS
+) -> tuple[MediaInfo, PCM]:
     """Probe, validate and decode a file to 48 kHz stereo float PCM."""
     require_tools()
-    info = probe(path)
+    info = probe(path, limits)
     check_input(info, path, max_duration_seconds)
     # Decode a little past the limit so a file whose header lies about its length is caught.
     samples = decode_pcm(
@@ -35,6 +38,8 @@ def load_audio(path: Path, max_duration_seconds: float) -> tuple[MediaInfo, PCM]
         channels=CHANNELS,
         max_seconds=max_duration_seconds + 1,
         source_channels=info.audio_channels,
+        expected_seconds=min(info.duration_seconds, max_duration_seconds + 1),
+        limits=limits,
     )
     if samples.shape[0] == 0:
         raise MediaError(f"{path.name}: audio stream decodes to nothing")

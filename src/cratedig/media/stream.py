@@ -22,12 +22,13 @@ def audio_to_hls(
     options = options or ProcessOptions()
     hls_dir.mkdir(parents=True, exist_ok=True)
     with job_directory(hls_dir.parent) as work, encode.EncoderGroup() as encoders:
-        _, samples = load_audio(source, options.max_duration_seconds)
+        _, samples = load_audio(source, options.max_duration_seconds, options.limits)
         # The exact decoded length plans the cuts (an MP3's probed duration is off by ~50 ms).
         wav = work / "audio.wav"
         write_wav24(wav, samples, SAMPLE_RATE)
+        frames = samples.shape[0]
         encoders.start(
-            encode.start_hls(wav, hls_dir, samples.shape[0], SAMPLE_RATE, options.encode), "HLS"
+            encode.start_hls(wav, hls_dir, frames, SAMPLE_RATE, options.encode, options.limits)
         )
         encoders.finish_all()
     return hls.write_playlist(hls_dir)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cratedig.media.candidates import relative_likelihoods
+from cratedig.media.spectrum import BATCH_FRAMES, magnitude_frames
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -96,31 +96,52 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     hop = n_fft // 2
     if mono.size < n_fft * 4:
         return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0, 0.0)
-    frames = sliding_window_view(mono, n_fft)[::hop] * np.hanning(n_fft).astype(np.float32)
-    mag = np.abs(np.fft.rfft(frames, axis=1))
+    mag = magnitude_frames(mono, n_fft, hop)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float64)
+    brightness = _brightness(mag, freqs)
     # Compress relative to the clip's peak: level-independent, and the codec noise floor and
-    # reverb tails stay near zero instead of adding random flux.
-    logmag = np.log1p(mag * np.float32(COMPRESSION / max(float(mag.max()), 1e-12)))
-    # SuperFlux-style: compare with the previous frame's maximum over neighbouring bins, so
-    # vibrato and slow glides in strings or voices do not read as onsets.
-    prev = logmag[:-LAG].copy()
-    prev[:, 1:] = np.maximum(prev[:, 1:], logmag[:-LAG, :-1])
-    prev[:, :-1] = np.maximum(prev[:, :-1], logmag[:-LAG, 1:])
-    flux = np.maximum(logmag[LAG:] - prev, 0.0)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    # reverb tails stay near zero instead of adding random flux. In place: the clip is long.
+    logmag = mag
+    np.multiply(mag, np.float32(COMPRESSION / max(float(mag.max()), 1e-12)), out=logmag)
+    np.log1p(logmag, out=logmag)
     fps = sample_rate / hop
-    bands = np.empty((3, flux.shape[0]))
-    for b in range(3):
-        sel = (freqs >= BAND_EDGES[b]) & (freqs < BAND_EDGES[b + 1])
-        bands[b] = _detrend(flux[:, sel].sum(axis=1, dtype=np.float64), fps)
+    selections = [(freqs >= BAND_EDGES[b]) & (freqs < BAND_EDGES[b + 1]) for b in range(3)]
+    count = logmag.shape[0] - LAG
+    raw = np.empty((3, count))
+    per_frame = np.empty(count)  # mean rise per bin of each frame
+    for start in range(0, count, BATCH_FRAMES):
+        flux = _superflux(logmag, start, min(start + BATCH_FRAMES, count))
+        for b, sel in enumerate(selections):
+            raw[b, start : start + flux.shape[0]] = flux[:, sel].sum(axis=1, dtype=np.float64)
+        per_frame[start : start + flux.shape[0]] = flux.mean(axis=1, dtype=np.float64)
+    bands = np.stack([_detrend(raw[b], fps) for b in range(3)])
     total = bands.sum(axis=0)
-    power = mag[::4].astype(np.float64) ** 2  # every 4th frame is plenty for a ratio
-    brightness = float(power[:, freqs > 5000.0].sum() / max(power.sum(), 1e-20))
-    per_frame = flux.mean(axis=1)
     onset_peak = float(np.percentile(per_frame, ONSET_PEAK_PERCENTILE))
     typical = float(np.median(per_frame))
     contrast = onset_peak / typical if typical > 0 else np.inf
     return Envelopes(bands, total, fps, brightness, onset_peak, contrast)
+
+
+def _brightness(mag: F32, freqs: F64) -> float:
+    """Share of the power above 5 kHz; every 4th frame is plenty for a ratio."""
+    high = freqs > 5000.0
+    above = everything = 0.0
+    for start in range(0, mag.shape[0], BATCH_FRAMES * 4):  # a multiple of 4: same frames
+        power = mag[start : start + BATCH_FRAMES * 4 : 4].astype(np.float64) ** 2
+        above += float(power[:, high].sum())
+        everything += float(power.sum())
+    return above / max(everything, 1e-20)
+
+
+def _superflux(logmag: F32, start: int, stop: int) -> F32:
+    """Rectified flux of frames start+LAG..stop+LAG against the maximum over neighbouring bins
+    LAG frames before (SuperFlux), so vibrato and slow glides do not read as onsets."""
+    before = logmag[start:stop]
+    prev = before.copy()
+    prev[:, 1:] = np.maximum(prev[:, 1:], before[:, :-1])
+    prev[:, :-1] = np.maximum(prev[:, :-1], before[:, 1:])
+    flux: F32 = np.maximum(logmag[start + LAG : stop + LAG] - prev, 0.0)
+    return flux
 
 
 def _detrend(env: F64, fps: float) -> F64:

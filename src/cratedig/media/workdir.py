@@ -1,4 +1,5 @@
-"""A private temporary directory per job, always removed, whatever happens."""
+"""A private temporary directory per job, always removed, whatever happens: by the job when it
+ends, by the process when it stops, by the next worker's sweep when the process was killed."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cratedig.scratch import process_folder
+
 TEMP_PREFIX = "cratedig-job-"
 
 
 @contextmanager
 def job_directory(parent: Path | None = None) -> Iterator[Path]:
-    """Yield a fresh directory (under `parent` or the system temp dir) and delete it after."""
-    path = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
+    """Yield a fresh directory (under `parent`, else in this process's folder of the temp
+    root) and delete it after."""
+    path = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent or process_folder()))
     try:
         yield path
     finally:

@@ -19,6 +19,7 @@ from cratedig.media.ffmpeg import probe
 from cratedig.media.workdir import job_directory
 from cratedig.pipeline.fetching import tiktok_options
 from cratedig.pipeline.images import IMAGE_LIMIT, to_jpeg
+from cratedig.process_options import child_limits
 from cratedig.runtime import current_runtime
 from cratedig.sources.direct import DirectFetchLimits, fetch_direct
 from cratedig.sources.http import TransferLimits
@@ -114,7 +115,7 @@ class Fetcher:
         with job_directory() as work:
             path = self.download(item.url, work / "download", video=item.video)
             if item.video:
-                info = probe(path)
+                info = probe(path, child_limits(self.settings.media))
                 if not (info.has_video and "mp4" in info.format_name):
                     raise MediaError(f"{item.url[:200]} is not an MP4 video")
                 self.storage.put_file(item.key, path, item.artifact.content_type)

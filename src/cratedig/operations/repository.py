@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from cratedig.models import Operation, OperationItem, Sample, utcnow
@@ -177,9 +178,20 @@ def operation_report(session: Session, operation_id: uuid.UUID) -> OperationOut 
     return _report(session, operation, with_errors=True)
 
 
-def recent_operations(session: Session, limit: int = 20) -> list[OperationOut]:
-    """The newest runs first, with their counts (errors only in the single report)."""
+def recent_operations(
+    session: Session, limit: int = 20, after: tuple[datetime, uuid.UUID] | None = None
+) -> list[OperationOut]:
+    """The newest runs first, from just past `after` (created_at, id) if given, with their
+    counts (errors only in the single report)."""
     query = select(Operation).order_by(Operation.created_at.desc(), Operation.id).limit(limit)
+    if after is not None:
+        created_at, ident = after
+        query = query.where(
+            or_(
+                Operation.created_at < created_at,
+                and_(Operation.created_at == created_at, Operation.id > ident),
+            )
+        )
     return [_report(session, op, with_errors=False) for op in session.scalars(query)]
 
 

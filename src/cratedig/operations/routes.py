@@ -9,11 +9,13 @@ at once, and `GET /operations/{id}` follows it.
 # model as its body, set on the endpoint at run time, which FastAPI reads as a real type.
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from cratedig.cursors import InvalidCursorError, cursor_id, cursor_time, pack_cursor, unpack_cursor
 from cratedig.deps import AdminDep, RuntimeDep, SessionDep
 from cratedig.errors import ApiError, error_responses
 from cratedig.models import Sample
@@ -31,6 +33,10 @@ from cratedig.operations.schemas import DryRunItem, OperationOut, OperationStart
 from cratedig.operations.states import Item, Selection, Subject, SubjectNotFoundError
 
 WITH_BODY = error_responses(400, 404, 413)
+NEXT_PAGE_LINK = {
+    "description": 'The next page, `<URL>; rel="next"`; absent on the last page',
+    "schema": {"type": "string"},
+}
 DRY_RUN_SHOWN = 1000
 
 
@@ -60,7 +66,11 @@ def build_router() -> APIRouter:
     )
     router.add_api_route("/pipeline", pipeline, methods=["GET"], response_model=PipelineOverview)
     router.add_api_route(
-        "/operations", list_operations, methods=["GET"], response_model=list[OperationOut]
+        "/operations",
+        list_operations,
+        methods=["GET"],
+        response_model=list[OperationOut],
+        responses={200: {"headers": {"Link": NEXT_PAGE_LINK}}},
     )
     router.add_api_route(
         "/operations/{operation_id}",
@@ -186,10 +196,31 @@ def pipeline(_admin: AdminDep, session: SessionDep) -> PipelineOverview:
 
 
 def list_operations(
-    _admin: AdminDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    _admin: AdminDep,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> list[OperationOut]:
-    """Recent operations, newest first (admin)."""
-    return recent_operations(session, limit)
+    """Recent operations, newest first (admin); a `Link` header names the next page."""
+    try:
+        after = _position(cursor) if cursor else None
+    except InvalidCursorError as error:
+        raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
+    page = recent_operations(session, limit + 1, after)
+    if len(page) > limit:
+        page = page[:limit]
+        following = pack_cursor([page[-1].created_at, page[-1].id.hex])
+        next_page = request.url.include_query_params(cursor=following)
+        response.headers["Link"] = f'<{next_page}>; rel="next"'
+    return page
+
+
+def _position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (created_at, id) of the last operation of the page before, from its cursor."""
+    created_at, ident = unpack_cursor(cursor, 2)
+    return cursor_time(created_at), cursor_id(ident)
 
 
 def get_operation(operation_id: uuid.UUID, _admin: AdminDep, session: SessionDep) -> OperationOut:

@@ -1,5 +1,10 @@
 """The creator step's work: profile fields, and avatars in three sizes, fetched at most once
-per CRATEDIG_CREATOR_TTL_HOURS."""
+per CRATEDIG_CREATOR_TTL_HOURS.
+
+A profile page that cannot be had now (TikTok's bot check, throttling, the network) never
+fails the sample: the post's author data is kept, and the creator is left unfetched
+(`last_fetched_at` not advanced), so the next sample of that creator asks for the page again.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +52,9 @@ def record_creator(profile: dict[str, Any]) -> str | None:
             repo.get_by_username(str(username))
         )
         fresh = known is not None and _is_fresh(known, ttl)
+    complete = True
     if not fresh:
-        profile = _with_profile_page(profile)
+        profile, complete = _with_profile_page(profile)
     with runtime.transaction() as session:
         fields = {name: profile.get(name) for name in PROFILE_FIELDS if name != "source_id"}
         creator = CreatorRepository(session).upsert_profile(
@@ -56,7 +62,7 @@ def record_creator(profile: dict[str, Any]) -> str | None:
         )
         creator_id = creator.id
     if not fresh:
-        _store_avatars(creator_id, profile.get("avatar_urls") or {})
+        _store_avatars(creator_id, profile.get("avatar_urls") or {}, fetched=complete)
     return str(creator_id)
 
 
@@ -66,20 +72,23 @@ def _is_fresh(creator: Creator, ttl: timedelta) -> bool:
     return fetched is not None and has_avatars and utcnow() - fetched < ttl
 
 
-def _with_profile_page(profile: dict[str, Any]) -> dict[str, Any]:
-    """Fill what the video page lacked (counts, avatars) from the profile page."""
+def _with_profile_page(profile: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Fill what the video page lacked (counts, avatars) from the profile page; False with
+    the post's own data when the page could not be had now and is worth asking again."""
     if is_complete_profile(profile):
-        return profile
+        return profile, True
     options = tiktok_options(current_runtime().settings)
     try:
         user, stats = tiktok.fetch_profile(str(profile["username"]), options)
     except SourceError as exc:
-        if exc.retryable:
-            raise
+        later = " (asked again with this creator's next sample)" if exc.retryable else ""
         log.warning(
-            "creator @%s: no profile page (%s); keeping the post's data", profile["username"], exc
+            "creator @%s: no profile page (%s); keeping the post's data%s",
+            profile["username"],
+            exc,
+            later,
         )
-        return profile
+        return profile, not exc.retryable
     page = creator_profile(user, stats)
     merged = {
         name: page.get(name) if page.get(name) is not None else value
@@ -89,11 +98,12 @@ def _with_profile_page(profile: dict[str, Any]) -> dict[str, Any]:
         size: (page["avatar_urls"].get(size) or (profile.get("avatar_urls") or {}).get(size))
         for size in (avatar.name for avatar in CREATOR_AVATARS)
     }
-    return merged
+    return merged, True
 
 
-def _store_avatars(creator_id: uuid.UUID, urls: dict[str, str | None]) -> None:
-    """Store each avatar at its fixed key, then point the creator at them."""
+def _store_avatars(creator_id: uuid.UUID, urls: dict[str, str | None], *, fetched: bool) -> None:
+    """Store each avatar at its fixed key, then point the creator at them; `fetched` marks
+    the creator fresh for CRATEDIG_CREATOR_TTL_HOURS."""
     runtime = current_runtime()
     options = tiktok_options(runtime.settings)
     stored: dict[Artifact, str] = {}
@@ -113,4 +123,5 @@ def _store_avatars(creator_id: uuid.UUID, urls: dict[str, str | None]) -> None:
             return
         for avatar, key in stored.items():
             avatar.store(creator, key)
-        creator.last_fetched_at = utcnow()
+        if fetched:
+            creator.last_fetched_at = utcnow()

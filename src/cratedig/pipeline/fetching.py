@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cratedig.config import Settings
-from cratedig.media.errors import ToolError
+from cratedig.media.children import ChildLimits
+from cratedig.media.errors import ToolError, ToolLimitError
 from cratedig.media.ffmpeg import MediaInfo, probe
 from cratedig.pipeline.pacing import SharedPace
 from cratedig.sources import tiktok
@@ -67,10 +68,12 @@ def fetch_source(
     return post.media, post_metadata(post.info, post.item, settings.noise_tag_set)
 
 
-def probe_source(path: Path) -> MediaInfo:
+def probe_source(path: Path, limits: ChildLimits) -> MediaInfo:
     """Probe a downloaded source; an unreadable one fails with a reason naming no temp path."""
     try:
-        return probe(path)
+        return probe(path, limits)
+    except ToolLimitError:
+        raise
     except ToolError as exc:
         # ffprobe's last line starts with the file's private path: keep only what it says.
         stderr = exc.stderr_tail.replace(f"{path}: ", "").replace(str(path.parent), "")

@@ -36,12 +36,13 @@ def to_jpeg(data: bytes, where: str) -> bytes:
 
 
 def fetch_optional_jpeg(url: str, options: TikTokOptions, what: str) -> bytes | None:
-    """`fetch_jpeg`, but a missing or broken image is logged and skipped (None): the sample
-    is still worth having. Retryable trouble (network, throttling) is raised for a retry."""
+    """`fetch_jpeg`, but a missing, expired or broken image is logged and skipped (None): the
+    sample is still worth having. Other retryable trouble (network, throttling) is raised for
+    a retry; an expired link (403) answers the same however often it is asked."""
     try:
         return fetch_jpeg(url, options)
     except SourceError as exc:
-        if exc.retryable:
+        if exc.retryable and exc.code is not SourceErrorCode.MEDIA_EXPIRED:
             raise
         log.warning("%s not stored: %s", what, exc)
         return None

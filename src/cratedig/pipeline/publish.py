@@ -11,6 +11,7 @@ from typing import Any
 
 from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import Sample, SampleStatus, utcnow
+from cratedig.pipeline.cleanup import discard_older_staging
 from cratedig.pipeline.faults import kill_if_asked
 from cratedig.pipeline.payloads import Job, Publication
 from cratedig.pipeline.state import serves_generation
@@ -162,9 +163,12 @@ def _referenced_keys(sample: Sample) -> set[str]:
 
 
 def _clean_up(job: Job, referenced: set[str]) -> None:
-    """Remove what the published row no longer serves and the generation's staged files."""
+    """Remove what the published row no longer serves, what earlier generations left staged,
+    and the generation's own staged files."""
+    storage = current_runtime().storage
     _remove_unreferenced(job.sample_id, referenced)
-    current_runtime().storage.delete_prefix(staging_prefix(job.sample_id, job.generation))
+    discard_older_staging(storage, job.sample_id, job.generation)
+    storage.delete_prefix(staging_prefix(job.sample_id, job.generation))
 
 
 def _remove_unreferenced(sample_id: str, referenced: set[str]) -> None:

@@ -119,6 +119,14 @@ def _busy() -> bool:
     )
 
 
+def active_sample_workflows() -> set[str]:
+    """Ids of sample pipelines queued or running now (DBOS's own view)."""
+    workflows = DBOS.list_workflows(
+        status=["ENQUEUED", "PENDING"], queue_name=QUEUE, load_input=False, load_output=False
+    )
+    return {w.workflow_id for w in workflows}
+
+
 def cancel_sample(sample_id: uuid.UUID, generation: int) -> None:
     """Stop a sample's workflow (for deletion); steps already running finish first."""
     DBOS.cancel_workflow(workflow_id(sample_id, generation))

@@ -26,7 +26,7 @@ from cratedig.pipeline.payloads import (
 )
 from cratedig.pipeline.publish import publish_generation
 from cratedig.pipeline.stepping import number_steps, pipeline_step
-from cratedig.process_options import process_options
+from cratedig.process_options import child_limits, process_options
 from cratedig.runtime import current_runtime
 from cratedig.samples.repository import SampleRepository
 from cratedig.sources.urls import SourceKind
@@ -69,7 +69,7 @@ def fetch_source(job: Job, target: Target) -> Fetched:
             runtime.settings,
             cancelled=lambda: superseded(job),
         )
-        info = probe_source(path)
+        info = probe_source(path, child_limits(runtime.settings.media))
         storage = runtime.storage
         source_key = staging_key(job.sample_id, job.generation, SOURCE_NAME + path.suffix.lower())
         storage.put_file(source_key, path)

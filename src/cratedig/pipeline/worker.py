@@ -16,11 +16,15 @@ from cratedig.pipeline.draining import drain
 from cratedig.pipeline.queue import start_dbos, stop_dbos
 from cratedig.pipeline.recovery import requeue_pending
 from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.scratch import sweep
 
 
 def start_processing(settings: Settings, *, worker: bool) -> Runtime:
-    """Open the runtime, launch DBOS (dequeueing when `worker`) and requeue lost enqueues."""
+    """Open the runtime, launch DBOS (dequeueing when `worker`) and requeue lost enqueues; a
+    worker first removes the temp folders of processes that died (see scratch.py)."""
     runtime = start_runtime(settings)
+    if worker:
+        sweep()
     try:
         start_dbos(settings, worker=worker)
         requeue_pending()  # rows committed by a process that died before enqueueing

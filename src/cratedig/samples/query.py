@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
-import json
 import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from cratedig.cursors import InvalidCursorError as InvalidCursorError  # the routes catch it here
+from cratedig.cursors import cursor_id, cursor_time, pack_cursor, unpack_cursor
 from cratedig.models import SORT_KEYS, SORT_SENTINELS, Sample, SampleStatus
 
 MAX_LIMIT = 100
@@ -37,10 +35,6 @@ class SampleSort(enum.StrEnum):
     POPULAR = "popular"
     BPM_ASC = "bpm_asc"
     BPM_DESC = "bpm_desc"
-
-
-class InvalidCursorError(ValueError):
-    """A cursor that this listing did not issue (tampered, or for another sort)."""
 
 
 @dataclass(frozen=True)
@@ -149,35 +143,18 @@ SORTS = {
 
 def encode_cursor(sort: SampleSort, sample: Sample) -> str:
     """An opaque cursor after `sample` in `sort` order."""
-    value = SORTS[sort].cursor_value(sample)
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    payload = json.dumps([sort.value, value, sample.id.hex], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return pack_cursor([sort.value, SORTS[sort].cursor_value(sample), sample.id.hex])
 
 
 def decode_cursor(sort: SampleSort, cursor: str) -> tuple[Any, uuid.UUID]:
     """The (sort value, id) a cursor from encode_cursor carries."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        sort_name, value, ident = json.loads(raw)
-        if not isinstance(ident, str):
-            raise InvalidCursorError("cursor id is not a string")
-        parsed_id = uuid.UUID(hex=ident)
-        if sort_name != sort.value:
-            raise InvalidCursorError(f"cursor is for sort {sort_name!r}, not {sort.value!r}")
-        if SORTS[sort].column.key == "created_at":
-            value = datetime.fromisoformat(str(value))
-            if value.tzinfo is None:
-                raise InvalidCursorError("cursor time has no zone")
-            value = value.astimezone(UTC)  # 0001-01-01 east of UTC overflows here, not in SQL
-        else:
-            value = _sort_number(SORTS[sort], value)
-    except InvalidCursorError:
-        raise
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursorError("malformed cursor") from exc
-    return value, parsed_id
+    sort_name, value, ident = unpack_cursor(cursor, 3)
+    parsed_id = cursor_id(ident)
+    if sort_name != sort.value:
+        raise InvalidCursorError(f"cursor is for sort {sort_name!r}, not {sort.value!r}")
+    if SORTS[sort].column.key == "created_at":
+        return cursor_time(value), parsed_id
+    return _sort_number(SORTS[sort], value), parsed_id
 
 
 def _sort_number(spec: SortSpec, value: Any) -> int | float:

@@ -25,11 +25,17 @@ class SourceErrorCode(StrEnum):
     MEDIA_EXPIRED = "media_expired"
     TOO_MANY_REDIRECTS = "too_many_redirects"
     TOO_SLOW = "too_slow"
+    UNDER_REVIEW = "under_review"
 
 
 # Only these can succeed on a later attempt without anyone changing anything.
 RETRYABLE = frozenset(
-    {SourceErrorCode.NETWORK, SourceErrorCode.RATE_LIMITED, SourceErrorCode.MEDIA_EXPIRED}
+    {
+        SourceErrorCode.NETWORK,
+        SourceErrorCode.RATE_LIMITED,
+        SourceErrorCode.MEDIA_EXPIRED,
+        SourceErrorCode.UNDER_REVIEW,
+    }
 )
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,8 +20,16 @@ from yt_dlp.utils import DownloadError, ExtractorError, determine_protocol
 
 from cratedig.sources.errors import SourceError, SourceErrorCode, status_error
 from cratedig.sources.http import Deadline, TransferLimits
-from cratedig.sources.tiktok_http import TikTokClient, TikTokOptions, check_tiktok_url
+from cratedig.sources.tiktok_http import (
+    PAGE_LIMIT,
+    TRANSFER_SECONDS,
+    TikTokClient,
+    TikTokOptions,
+    check_tiktok_url,
+)
 from cratedig.sources.tiktok_page import (
+    LOGIN_WORDS,
+    USER_DETAIL,
     VIDEO_DETAIL,
     detail_status,
     status_reason,
@@ -52,8 +61,8 @@ class TikTokPost:
     media: Path | None
 
 
-class _PageReadingTikTokIE(TikTokIE):  # type: ignore[misc]
-    """yt-dlp's TikTok extractor, keeping the page's raw item and reading its status codes."""
+class _DataKeepingTikTokIE(TikTokIE):  # type: ignore[misc]
+    """yt-dlp's TikTok extractor, keeping the last page's rehydration data."""
 
     _universal: dict[str, Any] | None = None
 
@@ -65,6 +74,27 @@ class _PageReadingTikTokIE(TikTokIE):  # type: ignore[misc]
         data: dict[str, Any] = super()._get_universal_data(webpage, display_id)
         self._universal = data
         return data
+
+
+class _ProfileReadingIE(_DataKeepingTikTokIE):
+    """A profile page read the way yt-dlp reads a post's: its headers, its impersonation, and
+    its answer to TikTok's "Please wait..." bot check, which every page may get first."""
+
+    def user_detail(self, handle: str) -> dict[str, Any] | None:
+        """The page's `webapp.user-detail` block (None when the page carried none)."""
+        url = f"https://www.tiktok.com/@{handle}"
+        try:
+            # Fetches the page, answers a bot check and fetches it again; a profile page has
+            # no post item, so the (empty) item it returns is not ours to read.
+            self._extract_web_data_and_status(url, handle)
+        except ExtractorError as exc:
+            raise _page_error(exc, url) from exc
+        detail = (self._universal or {}).get(USER_DETAIL)
+        return detail if isinstance(detail, dict) else None
+
+
+class _PageReadingTikTokIE(_DataKeepingTikTokIE):
+    """yt-dlp's TikTok extractor, keeping the page's raw item and reading its status codes."""
 
     def _extract_web_data_and_status(
         self, url: str, video_id: str, fatal: bool = True
@@ -135,17 +165,24 @@ def fetch_post(
 
 
 def fetch_profile(username: str, options: TikTokOptions) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The creator's user and stats blocks from their profile page."""
+    """The creator's user block and counts from their profile page (through yt-dlp's page
+    reading, so TikTok's bot check is answered as for a post)."""
     handle = username.lstrip("@")
-    with TikTokClient(options) as client:
-        page = client.get(f"https://www.tiktok.com/@{handle}")
-    return user_detail(page.text, handle)
+    options.pace()
+    limits = TransferLimits(PAGE_LIMIT, TRANSFER_SECONDS)
+    with (
+        tempfile.TemporaryDirectory(prefix="cratedig-profile-") as workdir,
+        checked_youtube_dl(_params(Path(workdir), options), options, limits) as ydl,
+        _reasons(page=True),
+    ):
+        detail = _ProfileReadingIE(ydl).user_detail(handle)
+    return user_detail(detail, handle)
 
 
 def download_image(url: str, options: TikTokOptions, max_bytes: int) -> bytes:
     """An image from TikTok's CDN (covers, avatars)."""
     with TikTokClient(options) as client:
-        fetched = client.get(url, max_bytes=max_bytes, page=False)
+        fetched = client.get(url, max_bytes=max_bytes)
     content_type = fetched.headers.get("content-type", "image/")
     if not content_type.startswith(("image/", "application/octet-stream", "binary/")):
         raise SourceError(
@@ -277,14 +314,21 @@ def _safe_formats(formats: list[dict[str, Any]], options: TikTokOptions) -> list
 def _page_error(exc: ExtractorError, url: str) -> SourceError:
     """The reason a page could not be read, from the HTTP error under yt-dlp's message."""
     cause = exc.cause
+    if isinstance(cause, RefusedRequestError):
+        return cause.reason
     if isinstance(cause, HTTPError):
         return status_error(cause.status, url, "page")
     if isinstance(cause, TransportError):
         return SourceError(SourceErrorCode.NETWORK, f"network error reading {url}: {cause}")
     message = _one_line(str(exc))
-    if "login" in message.lower():
-        return SourceError(SourceErrorCode.LOGIN_REQUIRED, f"TikTok: {message}")
-    return SourceError(SourceErrorCode.RATE_LIMITED, f"TikTok served no post data: {message}")
+    if _asks_for_login(message):
+        # yt-dlp's advice on passing cookies is for its own command line: name ours instead.
+        said = message.split(" Use --cookies", 1)[0]
+        return SourceError(
+            SourceErrorCode.LOGIN_REQUIRED,
+            f"TikTok: {said} (a login is given with CRATEDIG_TIKTOK_COOKIES_FILE)",
+        )
+    return SourceError(SourceErrorCode.RATE_LIMITED, f"TikTok served no page data: {message}")
 
 
 def _download_error(exc: DownloadError, *, page: bool) -> SourceError:
@@ -303,9 +347,15 @@ def _download_error(exc: DownloadError, *, page: bool) -> SourceError:
         return status_error(int(match[1]), "the post's media", "page" if page else "cdn")
     if "max_filesize" in message or "larger than max-filesize" in message:
         return SourceError(SourceErrorCode.TOO_LARGE, f"TikTok: {message}")
-    if "login" in message.lower():
+    if _asks_for_login(message):
         return SourceError(SourceErrorCode.LOGIN_REQUIRED, f"TikTok: {message}")
     return SourceError(SourceErrorCode.NETWORK, f"TikTok: {message}")
+
+
+def _asks_for_login(message: str) -> bool:
+    """yt-dlp says "login" or, for an age-restricted post, "Log in for access"."""
+    lowered = message.lower()
+    return any(word in lowered for word in LOGIN_WORDS)
 
 
 def _one_line(message: str) -> str:

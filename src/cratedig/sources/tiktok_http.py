@@ -71,11 +71,6 @@ class Fetched:
     headers: dict[str, str]
     body: bytes
 
-    @property
-    def text(self) -> str:
-        """The body decoded as UTF-8 (TikTok's pages are)."""
-        return self.body.decode("utf-8", errors="replace")
-
 
 def tiktok_rules(options: TikTokOptions) -> HopRules:
     """Where our requests to TikTok may go: TikTok's hosts (and the extra allowed ones),
@@ -109,16 +104,15 @@ class TikTokClient(ClosedOnExit):
         """Release the connection pool."""
         self._session.close()
 
-    def get(self, url: str, *, max_bytes: int = PAGE_LIMIT, page: bool = True) -> Fetched:
-        """GET `url`, following redirects within TikTok; an error status raises its reason."""
-        if page:
-            self.options.pace()
+    def get(self, url: str, *, max_bytes: int) -> Fetched:
+        """GET a CDN object (not paced: pages are read through yt-dlp, which answers TikTok's
+        bot check), following redirects within TikTok; an error status raises its reason."""
         limits = TransferLimits(max_bytes, TRANSFER_SECONDS)
         deadline = Deadline(limits.max_seconds)
         answer = self._session.open("GET", url, deadline)
         try:
             if answer.status >= 400:
-                raise status_error(answer.status, answer.url, "page" if page else "cdn")
+                raise status_error(answer.status, answer.url, "cdn")
             body = read_body(answer, limits, deadline) if answer.status < 300 else b""
             return Fetched(answer.url, answer.status, answer.headers, body)
         finally:

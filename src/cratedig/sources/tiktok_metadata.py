@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from cratedig.sources.tiktok_page import exact_counts
 from cratedig.sources.urls import canonical_tiktok_url
 
 _HASHTAG = re.compile(r"#([^\s#@]+)")
@@ -36,7 +37,8 @@ def post_metadata(
     video = _dict(item.get("video"))
     photo = bool(item.get("imagePost"))
     sound_title = _text(info.get("track")) or _text(music.get("title"))
-    creator = creator_profile(_author(item), _dict(item.get("authorStats")), info)
+    author_stats = exact_counts(item.get("authorStats"), item.get("authorStatsV2"))
+    creator = creator_profile(_author(item), author_stats, info)
     video_id = str(item.get("id") or info.get("id") or "")
     return {
         "title": title_without_hashtags(description) or sound_title or f"TikTok {video_id}",
@@ -138,12 +140,16 @@ def _author(item: dict[str, Any]) -> dict[str, Any]:
 def _count(
     info: dict[str, Any], item: dict[str, Any], info_name: str, stat_name: str
 ) -> int | None:
-    value = _int(info.get(info_name))
-    if value is not None:
-        return value
-    return _int(_dict(item.get("stats")).get(stat_name)) or _int(
-        _dict(item.get("statsV2")).get(stat_name)
-    )
+    """The exact `statsV2` figure first: `stats` (and yt-dlp's figures, read from it) are
+    rounded by TikTok (1776621 → 1800000)."""
+    for value in (
+        _dict(item.get("statsV2")).get(stat_name),
+        info.get(info_name),
+        _dict(item.get("stats")).get(stat_name),
+    ):
+        if (count := _int(value)) is not None:
+            return count
+    return None
 
 
 def _first_image(item: dict[str, Any]) -> str | None:

@@ -13,10 +13,19 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 from cratedig.sources.errors import SourceError, SourceErrorCode, UnresolvedHostError
 
 TIKTOK_HOSTS = frozenset(
-    {"tiktok.com", "www.tiktok.com", "m.tiktok.com", "vm.tiktok.com", "vt.tiktok.com"}
+    {
+        "tiktok.com",
+        "www.tiktok.com",
+        "m.tiktok.com",
+        "vm.tiktok.com",
+        "vt.tiktok.com",
+        "t.tiktok.com",  # TikTok Lite's share links: /i18n/share/video/ID
+    }
 )
 _VIDEO_PATH = re.compile(r"^/@(?P<user>[\w.-]*)/(?P<kind>video|photo)/(?P<id>\d{5,25})/?$")
 _MOBILE_PATH = re.compile(r"^/v/(?P<id>\d{5,25})(?:\.html)?/?$")
+# A post shared without its author: www.tiktok.com/share/video/ID, t.tiktok.com/i18n/share/...
+_SHARE_PATH = re.compile(r"^(?:/i18n)?/share/video/(?P<id>\d{5,25})/?$")
 _SHORT_PATH = re.compile(r"^/(?:t/)?(?P<code>[\w-]{4,32})/?$")
 MAX_URL_LENGTH = 2048
 # Host names as a resolver takes them once IDNA-encoded: letters, digits, '-', '_' and dots.
@@ -107,7 +116,7 @@ def _tiktok(path: str, host: str, text: str) -> SourceRef:
         photo = match["kind"] == "photo"
         url = canonical_tiktok_url(match["id"], match["user"], photo)
         return SourceRef(SourceKind.TIKTOK, url, match["id"], is_photo=photo)
-    if match := _MOBILE_PATH.match(path):
+    if (match := _MOBILE_PATH.match(path)) or (match := _SHARE_PATH.match(path)):
         return SourceRef(SourceKind.TIKTOK, canonical_tiktok_url(match["id"]), match["id"])
     short_host = host in ("vm.tiktok.com", "vt.tiktok.com")
     if (short_host or path.startswith("/t/")) and (match := _SHORT_PATH.match(path)):

@@ -110,6 +110,14 @@ def staging_key(sample_id: object, generation: int, name: str) -> str:
     return validate_key(f"{staging_prefix(sample_id, generation)}/{name}")
 
 
+def staged_generation(key: str) -> tuple[str, int] | None:
+    """The sample id and generation of a staged key (``staging/{id}/{generation}/...``)."""
+    parts = key.split("/", 3)
+    if len(parts) < 4 or parts[0] != STAGING or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
 def relative_name(key: str, prefix: str) -> str:
     """Return ``key`` relative to ``prefix`` (e.g. ``hls/segment_003.ts``)."""
     head = prefix.rstrip("/") + "/"

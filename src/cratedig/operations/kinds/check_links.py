@@ -20,6 +20,7 @@ from cratedig.operations.link_check import SampleCheck, iter_checks
 from cratedig.operations.repository import items_in_state
 from cratedig.operations.schemas import OperationRequest
 from cratedig.operations.states import Item, ItemState, Outcome, Selection, Subject, Tally
+from cratedig.pipeline.cleanup import discard_ended_staging
 from cratedig.runtime import Runtime
 
 NEVER_HAD_MEDIA = "never had media"
@@ -62,11 +63,18 @@ class CheckLinks(Kind[CheckLinksRequest]):
             yield by_id[check.sample_id], verdict(check)
 
     def follow_up(self, work: Work, tally: Tally) -> FollowUp | None:
-        """With `repair`: reprocess every sample this run found broken (earlier passes too)."""
+        """With `repair`: remove what ended generations of the checked samples left staged,
+        and reprocess every sample this run found broken (earlier passes too)."""
         if not work.request.repair:
             return None
         with work.transaction() as session:
             broken = items_in_state(session, work.operation_id, ItemState.FAILED)
+            checked = [
+                sample_id
+                for state in (ItemState.DONE, ItemState.FAILED, ItemState.SKIPPED)
+                for sample_id in items_in_state(session, work.operation_id, state)
+            ]
+        discard_ended_staging(work.runtime, checked)
         if not broken:
             return None
         reprocess = get_kind("reprocess").request_model()

@@ -18,9 +18,11 @@ from typing import Any
 from pydantic import Field, StrictInt
 from sqlalchemy.orm import Session
 
+from cratedig.artifacts import WAV
 from cratedig.media.analysis import analysis_fields, analyze_pcm
 from cratedig.media.errors import MediaError
 from cratedig.media.wav import read_wav
+from cratedig.media.workdir import job_directory
 from cratedig.models import Sample
 from cratedig.operations.framework import Kind, RunResult, Work
 from cratedig.operations.reanalysis_repository import (
@@ -121,7 +123,9 @@ class Reanalyze(Kind[ReanalyzeRequest]):
         facts = Reanalysed(seen.creator, seen.wav_bytes, seen.before)
         started = time.perf_counter()
         try:
-            samples, rate = read_wav(work.storage.get_bytes(seen.wav_key), mono=True)
+            with job_directory() as folder:
+                wav = work.storage.download(seen.wav_key, folder / WAV.file)
+                samples, rate = read_wav(wav, mono=True)
             after = analysis_fields(analyze_pcm(samples, rate))
         except ObjectNotFound:
             return Outcome(ItemState.FAILED, f"WAV missing from storage: {seen.wav_key}", facts)

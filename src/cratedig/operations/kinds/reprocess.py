@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from dbos import DBOS
 from pydantic import Field, StrictBool, StrictInt
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from cratedig.operations.link_check import check_samples
 from cratedig.operations.repository import item_generations, set_item_generations
 from cratedig.operations.schemas import OperationRequest
 from cratedig.operations.states import Item, ItemState, Outcome, Selection, Subject
-from cratedig.pipeline.queue import QUEUE, enqueue_samples, workflow_id
+from cratedig.pipeline.queue import active_sample_workflows, enqueue_samples, workflow_id
 from cratedig.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class Reprocess(Kind[ReprocessRequest]):
     ) -> Selection:
         """Samples oldest first, passing over those without a source URL or with a pipeline
         queued or running; the limit counts chosen samples only."""
-        active = active_workflows()
+        active = active_sample_workflows()
         selection = Selection()
         chosen: list[SampleLine] = []
         for line in walk_samples(session, request.filter_status, only):
@@ -172,14 +171,6 @@ class Reprocess(Kind[ReprocessRequest]):
     def needs_queue(self, request: ReprocessRequest) -> bool:
         """It queues pipelines (and a dry run, too, asks DBOS which are queued already)."""
         return True
-
-
-def active_workflows() -> set[str]:
-    """Ids of sample pipelines queued or running now (DBOS's own view)."""
-    workflows = DBOS.list_workflows(
-        status=["ENQUEUED", "PENDING"], queue_name=QUEUE, load_input=False, load_output=False
-    )
-    return {w.workflow_id for w in workflows}
 
 
 KIND = Reprocess()
