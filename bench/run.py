@@ -14,6 +14,7 @@ from bench import (
     memory,
     pipeline,
     preview,
+    reanalyze,
     reprocess,
     scaleout,
     speed,
@@ -40,6 +41,7 @@ def main() -> int:
         or api_list.main([])
         or reprocess.main([])
         or backfill.main([])
+        or reanalyze.main([])
         or links.main([])
         or preview.main([])
         or api_load.main([])

@@ -49,6 +49,8 @@ def test_analyze_prints_one_json_line(tmp_path: Path) -> None:
         "key",
         "scale",
         "key_confidence",
+        "bpm_candidates",
+        "key_candidates",
         "duration_seconds",
         "loudness_lufs",
     } <= set(report)
@@ -116,6 +118,7 @@ def test_silence_has_no_tempo_and_no_key(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["bpm"] is None and report["key"] is None and report["scale"] is None
+    assert report["bpm_candidates"] == [] and report["key_candidates"] == []
     assert report["loudness_lufs"] is None and report["gain_db"] == 0.0
 
 
@@ -132,6 +135,9 @@ def test_demo_processes_a_generated_groove_end_to_end(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["bpm"] == pytest.approx(120, rel=0.04)
     assert (report["key"], report["scale"]) == ("A", "minor")
+    best_tempo, best_key = report["bpm_candidates"][0], report["key_candidates"][0]
+    assert best_tempo == {"bpm": report["bpm"], "confidence": report["bpm_confidence"]}
+    assert best_key == {"key": "A", "scale": "minor", "confidence": report["key_confidence"]}
     assert (tmp_path / "demo" / "thumbnail.jpg").is_file()
     assert (tmp_path / "demo" / "hls" / "playlist.m3u8").is_file()
 
@@ -249,11 +255,18 @@ def test_help_lists_every_operation_kind() -> None:
     from cratedig.cli import build_parser
 
     listed = build_parser().format_help()
-    for command in ("reprocess", "backfill-hls", "migrate-media", "check-links", "operations"):
+    for command in (
+        "reprocess",
+        "backfill-hls",
+        "migrate-media",
+        "check-links",
+        "reanalyze",
+        "operations",
+    ):
         assert command in listed
 
 
-@pytest.mark.parametrize("command", ["reprocess", "operations"])
+@pytest.mark.parametrize("command", ["reprocess", "reanalyze", "operations"])
 def test_an_operation_command_gets_its_own_flags(command: str) -> None:
     done = cratedig(command, "--help")
     assert done.returncode == 0, done.stderr

@@ -209,6 +209,10 @@ class Sample(TimestampMixin, Base):
     key: Mapped[str | None] = mapped_column(String(8))
     scale: Mapped[str | None] = mapped_column(String(16))
     key_confidence: Mapped[float | None] = mapped_column(Float)
+    # The readings the analysis considered, best first: [{bpm, confidence}] and
+    # [{key, scale, confidence}]; NULL for a sample analysed before they were kept.
+    bpm_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    key_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     loudness_lufs: Mapped[float | None] = mapped_column(Float)
 
     # The artifact columns: cratedig.artifacts.SAMPLE_ARTIFACTS names them (a test checks).

@@ -45,6 +45,10 @@ class TestList:
 
         assert listed(bpm_min=100) == {str(fast.id), str(mid.id)}
         assert listed(bpm_min=100, bpm_max=125) == {str(mid.id)}
+        # A producer at 160-175 also wants the 85 BPM loop (read in double time).
+        assert listed(bpm_min=160, bpm_max=175) == set()
+        assert listed(bpm_min=160, bpm_max=175, tempo_multiples="true") == {str(slow.id)}
+        assert listed(bpm_min=60, bpm_max=72, tempo_multiples="true") == {str(fast.id), str(mid.id)}
         assert listed(key="Db") == {str(slow.id)}  # enharmonic of the stored C#
         assert listed(key="d#", scale="minor") == {str(mid.id)}
         assert listed(tags=["drill", "house"]) == {str(fast.id), str(mid.id)}
@@ -116,6 +120,22 @@ class TestDetail:
             assert field in body
         for field in ("processed_at", "created_at", "updated_at", "bpm", "key", "scale"):
             assert field in body
+
+    def test_tempo_and_key_candidates(self, api: Api) -> None:
+        readings = [{"bpm": 150.0, "confidence": 0.5}, {"bpm": 75.0, "confidence": 0.45}]
+        keys = [{"key": "A", "scale": "minor", "confidence": 0.8}]
+        analysed = make_sample(bpm=150.0, bpm_candidates=readings, key_candidates=keys)
+        before = make_sample()  # analysed before candidates were kept: NULL columns
+        api.add(analysed, before)
+        body = api.client.get(f"/api/v1/samples/{analysed.id}").json()
+        assert (body["bpm_candidates"], body["key_candidates"]) == (readings, keys)
+        old = api.client.get(f"/api/v1/samples/{before.id}").json()
+        assert (old["bpm_candidates"], old["key_candidates"]) == ([], [])
+        listed = api.client.get("/api/v1/samples", params={"bpm_min": 140}).json()["items"]
+        assert [item["bpm_candidates"] for item in listed] == [readings]
+        schema = api.client.get("/openapi.json").json()["components"]["schemas"]
+        assert {"bpm_candidates", "key_candidates"} <= set(schema["SampleOut"]["required"])
+        assert set(schema["TempoCandidate"]["properties"]) == {"bpm", "confidence"}
 
     def test_missing_is_a_json_404(self, api: Api) -> None:
         response = api.client.get("/api/v1/samples/00000000-0000-4000-8000-000000000000")

@@ -46,6 +46,7 @@ def library(api: Api) -> list[Sample]:
         ("/api/v1/admin/backfill-hls", {"dry_run": True}),
         ("/api/v1/admin/migrate-media", {"dry_run": True}),
         ("/api/v1/admin/check-links", {}),
+        ("/api/v1/admin/reanalyze", {"dry_run": True}),
     ],
 )
 def test_operations_need_the_admin_token(api: Api, path: str, body: dict[str, Any]) -> None:

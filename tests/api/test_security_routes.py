@@ -50,6 +50,7 @@ KNOWN_ADMIN_ROUTES = {
     ("POST", "/api/v1/admin/backfill-hls"),
     ("POST", "/api/v1/admin/migrate-media"),
     ("POST", "/api/v1/admin/check-links"),
+    ("POST", "/api/v1/admin/reanalyze"),
     ("POST", "/api/v1/samples/{sample_id}/retry"),
     ("DELETE", "/api/v1/samples/{sample_id}"),
     ("GET", "/api/v1/pipeline"),

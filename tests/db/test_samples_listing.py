@@ -67,6 +67,20 @@ class TestFilters:
         assert listed(repo, bpm_max=100) == {slow.id, mid.id}
         assert listed(repo, bpm_min=90, bpm_max=139.9) == {mid.id}
 
+    def test_tempo_multiples_match_half_and_double_time(self, repo: SampleRepository) -> None:
+        half, inside, double = (repo.add(make_sample(bpm=b)) for b in (70.0, 140.0, 280.0))
+        other = repo.add(make_sample(bpm=100.0))  # 50 / 200 in half/double time: out
+        repo.add(make_sample(bpm=None))
+        assert listed(repo, bpm_min=135, bpm_max=145) == {inside.id}
+        found = listed(repo, bpm_min=135, bpm_max=145, tempo_multiples=True)
+        assert found == {half.id, inside.id, double.id}
+        # One bound only: at least 135 in any reading is at least 67.5 as stored.
+        fast = {half.id, inside.id, double.id, other.id}
+        assert listed(repo, bpm_min=135, tempo_multiples=True) == fast
+        # At most 60 in half time is at most 120 as stored.
+        assert listed(repo, bpm_max=60, tempo_multiples=True) == {half.id, other.id}
+        assert listed(repo, tempo_multiples=True) == listed(repo)  # no range: no filter
+
     def test_key_and_scale(self, repo: SampleRepository) -> None:
         a_minor = repo.add(make_sample(key="A", scale="minor"))
         a_major = repo.add(make_sample(key="A", scale="major"))
@@ -204,6 +218,23 @@ class TestPagination:
         everything = repo.list_samples(sort=sort, limit=100).items
         for limit in (1, 2, 5):
             assert ids(walk(repo, sort, limit)) == ids(everything)
+
+    @pytest.mark.parametrize("sort", list(SampleSort))
+    def test_tempo_multiples_pages_cover_every_match_once(
+        self, repo: SampleRepository, sort: SampleSort
+    ) -> None:
+        same_time = make_sample().created_at
+        wanted = set()
+        for n in range(14):
+            bpm = (None, 62.0, 65.0, 124.0, 130.0, 250.0, 99.0)[n % 7]
+            sample = repo.add(make_sample(bpm=bpm, view_count=n % 3, created_at=same_time))
+            if bpm is not None and bpm != 99.0:
+                wanted.add(sample.id)
+        filters = {"bpm_min": 120.0, "bpm_max": 130.0, "tempo_multiples": True}
+        everything = repo.list_samples(SampleFilters(**filters), sort, limit=100).items  # type: ignore[arg-type]
+        assert set(ids(everything)) == wanted and len(everything) == len(wanted)
+        for limit in (1, 3):
+            assert ids(walk(repo, sort, limit, **filters)) == ids(everything)
 
     def test_cursor_is_stable_under_inserts(self, repo: SampleRepository) -> None:
         first = [repo.add(make_sample()) for _ in range(4)]

@@ -29,6 +29,17 @@ def test_chord_progression_key(key: str, scale: str) -> None:
     assert result.key_confidence > 0.3
 
 
+def test_key_candidates_start_with_the_key_and_are_distinct() -> None:
+    result = analyze_pcm(stereo(chord_progression("A", "minor", seconds=10.0)), SR)
+    readings = result.key_candidates
+    assert 2 <= len(readings) <= 3
+    first = readings[0]
+    assert (first.key, first.scale, first.confidence) == ("A", "minor", result.key_confidence)
+    assert len({(r.key, r.scale) for r in readings}) == len(readings)
+    confidences = [r.confidence for r in readings]
+    assert confidences == sorted(confidences, reverse=True) and confidences[-1] > 0
+
+
 def test_relative_keys_are_told_apart() -> None:
     # C major and A minor share every note of the scale; bass and harmony decide.
     major = analyze_pcm(chord_progression("C", "major", seconds=10.0), SR)
@@ -52,7 +63,7 @@ def test_silence_has_no_key() -> None:
 
 def test_noise_has_no_key() -> None:
     result = analyze_pcm(white_noise(8.0), SR)
-    assert result.key is None
+    assert result.key is None and result.key_candidates == ()
     assert result.key_confidence < 0.25
 
 

@@ -10,7 +10,14 @@ import pytest
 
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
-from tests.fixtures.music import SR, drum_groove, render_labelled_clip, stereo, white_noise
+from tests.fixtures.music import (
+    SR,
+    drum_groove,
+    render_labelled_clip,
+    stereo,
+    sustained_chorale,
+    white_noise,
+)
 
 
 def within(estimate: float | None, truth: float, tolerance: float = 0.04) -> bool:
@@ -62,10 +69,38 @@ def test_silence_has_no_tempo(level: float) -> None:
     assert result.bpm_confidence == 0.0
 
 
-def test_white_noise_has_no_clear_beat() -> None:
-    result = analyze_pcm(stereo(white_noise(10.0)), SR)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_white_noise_has_no_clear_beat(seed: int) -> None:
+    result = analyze_pcm(stereo(white_noise(10.0, seed=seed)), SR)
     assert result.bpm is None
     assert result.bpm_confidence < 0.1
+    assert result.bpm_candidates == ()
+
+
+@pytest.mark.parametrize("bpm", [72.0, 84.0])
+def test_slow_sustained_chords_still_get_a_tempo(bpm: float) -> None:
+    # Issue 16: chorales gave bpm null; any pulse gets a best reading, with its confidence.
+    result = analyze_pcm(stereo(sustained_chorale(bpm)), SR)
+    assert within(result.bpm, bpm), result
+    assert 0 < result.bpm_confidence <= 1
+
+
+@pytest.mark.parametrize("bpm", [84.0, 150.0])
+def test_candidates_start_with_the_best_and_offer_its_half_or_double(bpm: float) -> None:
+    result = analyze_pcm(stereo(drum_groove(bpm)), SR)
+    readings = result.bpm_candidates
+    assert 2 <= len(readings) <= 3
+    assert (readings[0].bpm, readings[0].confidence) == (result.bpm, result.bpm_confidence)
+    confidences = [reading.confidence for reading in readings]
+    assert confidences == sorted(confidences, reverse=True) and confidences[-1] > 0
+    assert any(within(r.bpm, bpm * f) for r in readings[1:] for f in (0.5, 2.0)), readings
+
+
+def test_an_ambiguous_octave_shows_as_two_close_confidences() -> None:
+    # A tight 150 BPM groove reads as well at 75: both readings carry similar confidence.
+    first, second = analyze_pcm(stereo(drum_groove(150.0)), SR).bpm_candidates[:2]
+    assert {round(first.bpm / second.bpm, 1), round(second.bpm / first.bpm, 1)} & {2.0}
+    assert second.confidence > 0.7 * first.confidence
 
 
 def test_steady_tone_has_no_beat() -> None:
@@ -84,3 +119,23 @@ def test_rendered_house_clip(tmp_path: Path) -> None:
     )
     result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
     assert within(result.bpm, label.bpm), result
+
+
+def test_a_ballad_with_no_standout_tempo_still_gets_a_low_confidence_reading(
+    tmp_path: Path,
+) -> None:
+    # Issue 16: this drumless 62 BPM ballad (the benchmark's 002) gave bpm null. Its onsets are
+    # as even as noise's and no tempo stands out, but it has a key: music, so a reading.
+    label = render_labelled_clip(
+        tmp_path / "ballad.mp3",
+        style="ballad",
+        bpm=62.0,
+        key="C",
+        scale="major",
+        seconds=30.0,
+        seed=20240603,
+    )
+    result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
+    assert result.bpm is not None and result.key == "C"
+    assert 0 < result.bpm_confidence <= 0.1
+    assert len(result.bpm_candidates) >= 2

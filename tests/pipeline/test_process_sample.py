@@ -56,6 +56,13 @@ def test_a_video_url_becomes_a_completed_sample(
         assert sample.duration_seconds == pytest.approx(6.0, abs=0.05)
         assert sample.bpm == pytest.approx(120, rel=0.04)
         assert (sample.key, sample.scale) == ("A", "minor")
+        assert sample.bpm_candidates and sample.key_candidates
+        assert sample.bpm_candidates[0] == {"bpm": sample.bpm, "confidence": sample.bpm_confidence}
+        assert sample.key_candidates[0] == {
+            "key": "A",
+            "scale": "minor",
+            "confidence": sample.key_confidence,
+        }
         assert sample.mp3_bytes and sample.wav_bytes and sample.hls_bytes
         made = [a for a in SAMPLE_ARTIFACTS if a.file in VIDEO_ARTIFACTS]
         assert {a.file for a in made} == VIDEO_ARTIFACTS  # the media's names are the table's

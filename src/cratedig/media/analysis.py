@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from cratedig.media.key import estimate_key
-from cratedig.media.tempo import estimate_tempo
+from cratedig.media.decode import to_mono
+from cratedig.media.key import KeyReading, estimate_key
+from cratedig.media.tempo import TempoEstimate, TempoReading, estimate_tempo
 
 SILENCE_DBFS = -60.0
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Tempo and key of a clip; None fields mean 'no clear beat' or 'no tonal centre'."""
+    """Tempo and key of a clip; None fields mean 'no pulse' or 'no tonal centre'. The
+    candidates are the readings considered, best first (the first is bpm, or key + scale)."""
 
     bpm: float | None
     bpm_confidence: float
     key: str | None
     scale: str | None
     key_confidence: float
+    bpm_candidates: tuple[TempoReading, ...] = ()
+    key_candidates: tuple[KeyReading, ...] = ()
 
 
 NOTHING = Analysis(bpm=None, bpm_confidence=0.0, key=None, scale=None, key_confidence=0.0)
@@ -30,7 +35,7 @@ NOTHING = Analysis(bpm=None, bpm_confidence=0.0, key=None, scale=None, key_confi
 def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis:
     """Estimate BPM and key from float PCM shaped (frames, channels) or (frames,)."""
     data = np.asarray(samples, dtype=np.float32)
-    mono = data if data.ndim == 1 else data.mean(axis=1, dtype=np.float32)
+    mono = to_mono(data)
     if not np.isfinite(mono).all():  # a copy only when needed: the clip may be long
         mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
     # Seconds of audio are needed before either a beat or a key means anything.
@@ -38,6 +43,9 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         return NOTHING
     tempo = estimate_tempo(mono, sample_rate)
     key = estimate_key(mono, sample_rate)
+    if tempo.noise_like and key.key is None:
+        # No tempo stands out, the onsets are as even as noise's and nothing is tonal: noise.
+        tempo = TempoEstimate(None, 0.0)
     return Analysis(
         bpm=tempo.bpm,
         bpm_confidence=tempo.confidence,
@@ -45,9 +53,20 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         scale=key.scale,
         # A confidence with no key to attach it to would only confuse readers of the JSON.
         key_confidence=key.confidence if key.key is not None else 0.0,
+        bpm_candidates=tempo.candidates,
+        key_candidates=key.candidates,
     )
 
 
+def analysis_fields(found: Analysis) -> dict[str, Any]:
+    """The analysis as plain JSON-ready fields (candidates as lists of dicts)."""
+    fields = asdict(found)
+    fields["bpm_candidates"] = list(fields["bpm_candidates"])
+    fields["key_candidates"] = list(fields["key_candidates"])
+    return fields
+
+
 def _rms_dbfs(mono: npt.NDArray[np.float32]) -> float:
-    rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+    # A BLAS dot product: no squared copy of the clip (float32 is plenty for a -60 dB gate).
+    rms = float(np.sqrt(float(np.dot(mono, mono)) / max(mono.size, 1)))
     return 20.0 * np.log10(rms) if rms > 0 else -np.inf

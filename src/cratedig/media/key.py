@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cratedig.media.candidates import relative_likelihoods
 from cratedig.media.spectrum import magnitude_frames
 
 F32 = npt.NDArray[np.float32]
@@ -16,6 +17,12 @@ KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 LOW_PITCH, HIGH_PITCH = 28, 100  # E1 .. E7 (MIDI numbers)
 BASS_TOP = 55  # notes below G3 count as bass for the tonic vote
 MIN_CONFIDENCE = 0.25
+MAX_CANDIDATES = 3
+# Temperature over the 24 keys' profile correlations: a key 0.05 behind the best (a typical
+# relative major/minor gap) gets ~60 % of its confidence, one 0.2 behind ~10 %.
+SCORE_TEMPERATURE = 0.1
+# Keys whose confidence would round below this are not offered as alternatives.
+MIN_CANDIDATE_CONFIDENCE = 0.01
 
 # Temperley (Kostka-Payne corpus) profiles, index 0 = tonic.
 TEMPERLEY_MAJOR = (
@@ -58,12 +65,23 @@ PROFILES = {
 
 
 @dataclass(frozen=True)
+class KeyReading:
+    """One reading of a clip's key and how confident it is (0..1)."""
+
+    key: str
+    scale: str
+    confidence: float
+
+
+@dataclass(frozen=True)
 class KeyEstimate:
-    """Tonic name and scale (None when there is no tonal centre) with a 0..1 confidence."""
+    """Tonic name and scale (None when there is no tonal centre) with a 0..1 confidence, and
+    the keys considered, best first (the first is `key`; the others often its relative)."""
 
     key: str | None
     scale: str | None
     confidence: float
+    candidates: tuple[KeyReading, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,10 +187,17 @@ def estimate_key(mono: F32, sample_rate: int) -> KeyEstimate:
     if ch.full.max() <= 0 or int((ch.full >= 0.1 * ch.full.max()).sum()) < 3:
         return KeyEstimate(None, None, 0.0)
     scores = key_scores(ch)
-    scale_idx, tonic = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    best = float(scores[scale_idx, tonic])
+    order = np.argsort(-scores, axis=None, kind="stable")[:MAX_CANDIDATES]
+    best = float(scores.flat[order[0]])
     # Profile fit times the share of energy that sits on semitones: noise scores ~0.15, music 0.4+.
-    confidence = round(float(np.clip(best, 0.0, 1.0) * ch.tonality), 3)
-    if confidence < MIN_CONFIDENCE:
-        return KeyEstimate(None, None, confidence)
-    return KeyEstimate(KEY_NAMES[int(tonic)], ("major", "minor")[int(scale_idx)], confidence)
+    confidence = float(np.clip(best, 0.0, 1.0) * ch.tonality)
+    if round(confidence, 3) < MIN_CONFIDENCE:
+        return KeyEstimate(None, None, round(confidence, 3))
+    weights = confidence * relative_likelihoods(scores.flat[order], SCORE_TEMPERATURE)
+    candidates = tuple(
+        KeyReading(KEY_NAMES[int(index) % 12], ("major", "minor")[int(index) // 12], round(w, 3))
+        for index, w in zip(order, weights.tolist(), strict=True)
+        if w >= MIN_CANDIDATE_CONFIDENCE
+    )
+    first = candidates[0]
+    return KeyEstimate(first.key, first.scale, first.confidence, candidates)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from cratedig import __version__
 from cratedig.media import loudness
-from cratedig.media.analysis import Analysis, analyze_pcm
+from cratedig.media.analysis import Analysis, analysis_fields, analyze_pcm
 from cratedig.media.children import ChildLimits
 from cratedig.media.ffmpeg import DEFAULT_LIMITS
 from cratedig.media.source import SAMPLE_RATE, load_audio
@@ -27,7 +26,7 @@ def analysis_report(
     source_lufs = measured.integrated_lufs
     return {
         "duration_seconds": round(frames / SAMPLE_RATE, 3),
-        **asdict(found),
+        **analysis_fields(found),
         "loudness_lufs": None if source_lufs is None else round(source_lufs + gain.gain_db, 2),
         "true_peak_dbtp": _db(measured.true_peak_dbtp + gain.gain_db),
         "source_loudness_lufs": None if source_lufs is None else round(source_lufs, 2),

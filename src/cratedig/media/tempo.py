@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cratedig.media.candidates import relative_likelihoods
 from cratedig.media.spectrum import BATCH_FRAMES, magnitude_frames
 
 F32 = npt.NDArray[np.float32]
@@ -26,19 +27,54 @@ BAND_WEIGHTS = (0.0, 0.5, 1.0)
 # dark, drumless music (a piano ballad's eighth notes are a subdivision, not its beat).
 PRIOR_DARK, PRIOR_BRIGHT, PRIOR_OCTAVES = 70.0, 130.0, 0.9
 DARK, BRIGHT = 1e-3, 6e-3
-MIN_CONFIDENCE = 0.05
-MIN_ACTIVITY = 0.01
+# A clear pulse: the chosen tempo's salience this many robust deviations above the typical
+# tempo's. White, pink and brown noise measured 0.4-1.6; chorales 10-45, grooves 8-60; a
+# rubato piano ballad 1.6 (a reading all the same, at the lowest confidence).
 Z_NOISE, Z_CLEAR = 2.5, 15.0
+# Onset contrast: the loudest frames' spectral rise over the median frame's. Noise measured
+# 1.4-1.5, a reverberant MP3 piano ballad 2.0, chorales 20-50, drums far more.
+MIN_ONSET_CONTRAST = 3.0
+# Any reading of a clip with a pulse gets at least this confidence: low, but a tempo.
+MIN_CONFIDENCE = 0.05
+# An alternative reading is offered while it is at least this likely relative to the best.
+MIN_LIKELIHOOD = 0.05
+# The loudest onsets (99.5th percentile of per-frame spectral change): steady tones, drones,
+# vibrato and sweeps measured 0.002-0.018; sustained chords changing on the beat 0.046 and up.
+MIN_ONSET_PEAK = 0.03
+ONSET_PEAK_PERCENTILE = 99.5
+MAX_CANDIDATES = 3
+# Readings within this ratio of each other are the same tempo (the Acc1 tolerance).
+SAME_TEMPO = 0.04
+# Related tempi always considered beside the salience peaks: half/double, and the 2/3 and 3/2
+# that confuse triple and compound meters.
+RELATED = (0.5, 2.0, 2.0 / 3.0, 1.5)
+# Temperature over candidate scores (salience + log prior): a reading one unit behind the
+# best gets ~40 % of its confidence (a clear groove measured 0.6 for its double, a tight
+# 150 BPM groove 0.9 for its half: a real ambiguity, shown as such).
+SCORE_TEMPERATURE = 1.1
 # Band edges (Hz): kick and bass / body of snares, chords and voices / hats and cymbals.
 BAND_EDGES = (0.0, 200.0, 2500.0, 1e9)
 
 
 @dataclass(frozen=True)
+class TempoReading:
+    """One reading of a clip's tempo and how confident it is (0..1)."""
+
+    bpm: float
+    confidence: float
+
+
+@dataclass(frozen=True)
 class TempoEstimate:
-    """A tempo in BPM (None when there is no clear beat) and a 0..1 confidence."""
+    """A tempo in BPM (None when there is no pulse), its 0..1 confidence, and the readings
+    considered, best first (the first is `bpm`; the others often its half or double)."""
 
     bpm: float | None
     confidence: float
+    candidates: tuple[TempoReading, ...] = ()
+    # No tempo stands out and the onsets are as even as noise's: music only if something
+    # else (a key) says so.
+    noise_like: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +85,8 @@ class Envelopes:
     total: F64
     fps: float
     brightness: float  # share of energy above 5 kHz: hats and cymbals, i.e. a drum kit
-    activity: float  # mean positive log-spectral change per bin and frame: ~0 for steady tones
+    onset_peak: float  # the loudest frames' mean log-spectral rise per bin: ~0 for steady tones
+    onset_contrast: float  # onset_peak over the median frame's rise: ~1.4 for noise
 
 
 def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
@@ -58,7 +95,7 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     n_fft = 1 << round(np.log2(sample_rate * 0.0213))
     hop = n_fft // 2
     if mono.size < n_fft * 4:
-        return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0)
+        return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0, 0.0)
     mag = magnitude_frames(mono, n_fft, hop)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float64)
     brightness = _brightness(mag, freqs)
@@ -71,16 +108,18 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     selections = [(freqs >= BAND_EDGES[b]) & (freqs < BAND_EDGES[b + 1]) for b in range(3)]
     count = logmag.shape[0] - LAG
     raw = np.empty((3, count))
-    flux_sum = 0.0
+    per_frame = np.empty(count)  # mean rise per bin of each frame
     for start in range(0, count, BATCH_FRAMES):
         flux = _superflux(logmag, start, min(start + BATCH_FRAMES, count))
         for b, sel in enumerate(selections):
             raw[b, start : start + flux.shape[0]] = flux[:, sel].sum(axis=1, dtype=np.float64)
-        flux_sum += float(flux.sum(dtype=np.float64))
+        per_frame[start : start + flux.shape[0]] = flux.mean(axis=1, dtype=np.float64)
     bands = np.stack([_detrend(raw[b], fps) for b in range(3)])
     total = bands.sum(axis=0)
-    activity = flux_sum / max(count * logmag.shape[1], 1)
-    return Envelopes(bands, total, fps, brightness, activity)
+    onset_peak = float(np.percentile(per_frame, ONSET_PEAK_PERCENTILE))
+    typical = float(np.median(per_frame))
+    contrast = onset_peak / typical if typical > 0 else np.inf
+    return Envelopes(bands, total, fps, brightness, onset_peak, contrast)
 
 
 def _brightness(mag: F32, freqs: F64) -> float:
@@ -169,7 +208,7 @@ def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
     """Beat tempo: weighted band-wise comb salience plus a brightness-dependent tempo prior."""
     env = onset_envelopes(mono, sample_rate)
     # A steady tone or drone has (almost) no spectral change: nothing to count beats on.
-    if env.activity < MIN_ACTIVITY or not env.total.any():
+    if env.onset_peak < MIN_ONSET_PEAK or not env.total.any():
         return TempoEstimate(None, 0.0)
     salience = np.zeros_like(BPM_GRID)
     mixed = np.zeros(env.total.size)
@@ -178,14 +217,49 @@ def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
             acf = autocorrelation(band)
             salience += weight * comb_salience(acf, env.fps, BPM_GRID)
             mixed += weight * acf
-    best = int(np.argmax(salience + tempo_prior(BPM_GRID, env.brightness)))
-    bpm = refine_bpm(mixed, env.fps, float(BPM_GRID[best]))
-    # Confidence: how far the chosen tempo's salience stands above the typical tempo's, in
-    # robust standard deviations. White/pink/brown noise measured below 2; grooves 10-60.
+    score = salience + tempo_prior(BPM_GRID, env.brightness)
+    best = int(np.argmax(score))
+    # Clarity: how far the chosen tempo's salience stands above the typical tempo's, in
+    # robust standard deviations.
     median = float(np.median(salience))
     spread = float(np.median(np.abs(salience - median))) * 1.4826 + 1e-12
     z = (float(salience[best]) - median) / spread
-    confidence = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), 0.0, 1.0))
-    if confidence < MIN_CONFIDENCE:
-        return TempoEstimate(None, round(confidence, 3))
-    return TempoEstimate(round(bpm, 1), round(confidence, 3))
+    noise_like = z < Z_NOISE and env.onset_contrast < MIN_ONSET_CONTRAST
+    clarity = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), MIN_CONFIDENCE, 1.0))
+    readings = tempo_candidates(score, best)
+    likelihoods = relative_likelihoods(score[readings], SCORE_TEMPERATURE)
+    candidates: list[TempoReading] = []
+    for i, likelihood in zip(readings, likelihoods.tolist(), strict=True):
+        bpm = round(refine_bpm(mixed, env.fps, float(BPM_GRID[i])), 1)
+        # A side lobe can refine onto a reading already taken; an unlikely one is no candidate.
+        if candidates and (likelihood < MIN_LIKELIHOOD or _taken(bpm, candidates)):
+            continue
+        candidates.append(TempoReading(bpm, round(clarity * likelihood, 3)))
+    first = candidates[0]
+    return TempoEstimate(first.bpm, first.confidence, tuple(candidates), noise_like)
+
+
+def _taken(bpm: float, readings: list[TempoReading]) -> bool:
+    return any(abs(bpm / reading.bpm - 1) <= SAME_TEMPO for reading in readings)
+
+
+def tempo_candidates(score: F64, best: int) -> list[int]:
+    """Grid indices of up to MAX_CANDIDATES distinct readings, best score first: the best, the
+    local peaks near its related tempi, and the other peaks of the score."""
+    inner = score[1:-1]
+    peaks = (np.flatnonzero((inner >= score[:-2]) & (inner >= score[2:])) + 1).tolist()
+    near_related = [_peak_near(score, BPM_GRID[best] * ratio) for ratio in RELATED]
+    pool = sorted({*peaks, *(i for i in near_related if i is not None)}, key=lambda i: -score[i])
+    chosen = [best]
+    for i in pool:
+        if len(chosen) == MAX_CANDIDATES:
+            break
+        if all(abs(BPM_GRID[i] / BPM_GRID[j] - 1) > SAME_TEMPO for j in chosen):
+            chosen.append(i)
+    return chosen
+
+
+def _peak_near(score: F64, bpm: float) -> int | None:
+    """The best grid index within SAME_TEMPO of `bpm` (None when `bpm` is off the grid)."""
+    inside = np.flatnonzero(np.abs(BPM_GRID / bpm - 1) <= SAME_TEMPO)
+    return None if inside.size == 0 else int(inside[np.argmax(score[inside])])

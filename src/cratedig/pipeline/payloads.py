@@ -69,6 +69,8 @@ class Analysis(TypedDict, total=False):
     key: str | None
     scale: str | None
     key_confidence: float | None
+    bpm_candidates: list[dict[str, Any]]
+    key_candidates: list[dict[str, Any]]
     loudness_lufs: float | None
 
 

@@ -130,6 +130,8 @@ def _apply(sample: Sample, publication: Publication) -> None:
     sample.bpm, sample.bpm_confidence = analysis.get("bpm"), analysis.get("bpm_confidence")
     sample.key, sample.scale = analysis.get("key"), analysis.get("scale")
     sample.key_confidence = analysis.get("key_confidence")
+    sample.bpm_candidates = list(analysis.get("bpm_candidates") or [])
+    sample.key_candidates = list(analysis.get("key_candidates") or [])
     sample.loudness_lufs = analysis.get("loudness_lufs")
     metadata: Mapping[str, Any] = publication.metadata
     for field in METADATA_FIELDS:

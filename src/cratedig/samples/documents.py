@@ -24,7 +24,9 @@ from cratedig.storage import Storage
 
 Document = dict[str, Any]
 _URL_FIELDS = {artifact.url_field: artifact for artifact in SAMPLE_ARTIFACTS}
-_DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS}
+# Samples analysed before candidates were kept have none (NULL): shown as [], not an error.
+_LISTS = {"bpm_candidates", "key_candidates"}
+_DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS, *_LISTS}
 # SampleOut's fields in order, each a column copied as it is unless derived.
 _FIELDS = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
 _CREATOR_COLUMNS = tuple(column.name for column in CREATOR_COLUMNS)  # _creator's order
@@ -105,6 +107,8 @@ def _sample(
         elif name in _URL_FIELDS:
             key = values[_URL_FIELDS[name].column]
             document[name] = media_url(storage, key, values["generation"])
+        elif name in _LISTS:
+            document[name] = values[name] or []
         elif name == "tags":
             document[name] = tags
         elif name == "creator":

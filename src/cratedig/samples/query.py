@@ -44,6 +44,7 @@ class SampleFilters:
     status: SampleStatus | None = SampleStatus.COMPLETED
     bpm_min: float | None = None
     bpm_max: float | None = None
+    tempo_multiples: bool = False  # also samples whose half or double tempo is in the range
     key: str | None = None
     scale: str | None = None
     keys: tuple[tuple[str, str], ...] = ()  # any of these (key, scale) pairs
@@ -51,6 +52,34 @@ class SampleFilters:
     creator: str | None = None
     creator_id: uuid.UUID | None = None
     q: str | None = None
+
+
+BpmRange = tuple[float | None, float | None]
+# A sample at t BPM reads as t/2 or 2t in half/double time: its tempo matches a range when t,
+# t/2 or 2t falls in it, i.e. when t falls in the range, in twice it, or in half of it.
+TEMPO_MULTIPLES = (1.0, 2.0, 0.5)
+
+
+def bpm_ranges(filters: SampleFilters) -> list[BpmRange]:
+    """The BPM ranges a sample's own tempo may fall in (none: no BPM filter)."""
+    low, high = filters.bpm_min, filters.bpm_max
+    if low is None and high is None:
+        return []
+    factors = TEMPO_MULTIPLES if filters.tempo_multiples else TEMPO_MULTIPLES[:1]
+    return [(None if low is None else low * f, None if high is None else high * f) for f in factors]
+
+
+def in_bpm_ranges(value: ColumnElement[Any], ranges: list[BpmRange]) -> ColumnElement[bool]:
+    """`value` inside any of the ranges (each bound inclusive, None open)."""
+    conditions = []
+    for low, high in ranges:
+        bounds = []
+        if low is not None:
+            bounds.append(value >= low)
+        if high is not None:
+            bounds.append(value <= high)
+        conditions.append(and_(*bounds))
+    return or_(*conditions)
 
 
 @dataclass(frozen=True)

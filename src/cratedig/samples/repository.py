@@ -47,10 +47,12 @@ from cratedig.samples.query import (
     Page,
     SampleFilters,
     SampleSort,
+    bpm_ranges,
     check_limit,
     decode_cursor,
     encode_cursor,
     fts5_query,
+    in_bpm_ranges,
     is_published,
     search_terms,
     tsquery,
@@ -256,11 +258,10 @@ def page_queries(
         if condition is not None:
             query = query.where(condition)
         if spec.key is not None and spec.column.key == "bpm":
-            # Repeat the BPM range on the sort key: the expression index then bounds the scan.
-            if filters.bpm_min is not None:
-                query = query.where(spec.expression >= filters.bpm_min)
-            if filters.bpm_max is not None:
-                query = query.where(spec.expression <= filters.bpm_max)
+            ranges = bpm_ranges(filters)
+            if ranges:
+                # Repeat the BPM ranges on the sort key: the expression index then bounds the scan.
+                query = query.where(in_bpm_ranges(spec.expression, ranges))
         if after is not None:
             query = query.where(after)
         queries.append(query.order_by(*spec.order_by()).limit(limit + 1))
@@ -273,10 +274,9 @@ def filtered(reader: Session | Connection, filters: SampleFilters) -> Select[Sam
     conditions: list[ColumnElement[bool]] = []
     if filters.status is not None:
         conditions.append(Sample.status == filters.status)
-    if filters.bpm_min is not None:
-        conditions.append(Sample.bpm >= filters.bpm_min)
-    if filters.bpm_max is not None:
-        conditions.append(Sample.bpm <= filters.bpm_max)
+    ranges = bpm_ranges(filters)
+    if ranges:
+        conditions.append(in_bpm_ranges(Sample.bpm.expression, ranges))
     if filters.key:
         conditions.append(Sample.key == filters.key)
     if filters.scale:

@@ -95,6 +95,10 @@ def list_samples(
     settings: SettingsDep,
     bpm_min: Annotated[float | None, Query(ge=0, le=1000)] = None,
     bpm_max: Annotated[float | None, Query(ge=0, le=1000)] = None,
+    tempo_multiples: Annotated[
+        bool,
+        Query(description="with bpm_min/bpm_max: also samples whose half or double tempo fits"),
+    ] = False,
     key: Annotated[str | None, Query(max_length=3, examples=["A", "C#", "Eb"])] = None,
     scale: Literal["major", "minor"] | None = None,
     compatible: Annotated[
@@ -127,6 +131,7 @@ def list_samples(
         status=wanted,
         bpm_min=bpm_min,
         bpm_max=bpm_max,
+        tempo_multiples=tempo_multiples,
         key=key,
         scale=scale,
         keys=pairs,

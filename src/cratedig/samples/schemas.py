@@ -38,6 +38,21 @@ class CreatorSummary(BaseModel):
     avatar_url: str | None
 
 
+class TempoCandidate(BaseModel):
+    """One tempo reading the analysis considered (often the best one's half or double)."""
+
+    bpm: float
+    confidence: float = Field(ge=0, le=1)
+
+
+class KeyCandidate(BaseModel):
+    """One key reading the analysis considered (often the best one's relative or parallel)."""
+
+    key: str
+    scale: str
+    confidence: float = Field(ge=0, le=1)
+
+
 class SampleOut(BaseModel):
     """Everything about one sample, with browser URLs for its media."""
 
@@ -68,6 +83,12 @@ class SampleOut(BaseModel):
     key: str | None
     scale: str | None
     key_confidence: float | None
+    bpm_candidates: list[TempoCandidate] = Field(
+        description="up to 3 tempo readings, best first (the first is bpm)"
+    )
+    key_candidates: list[KeyCandidate] = Field(
+        description="up to 3 key readings, best first (the first is key and scale)"
+    )
     loudness_lufs: float | None
     video_url: str | None
     thumbnail_url: str | None

@@ -55,6 +55,14 @@ const OPERATIONS = [
       { name: "repair", label: "Repair: reprocess the broken ones", type: "checkbox" },
     ],
   },
+  {
+    id: "reanalyze",
+    title: "Re-analyse tempo and key",
+    path: "/api/v1/admin/reanalyze",
+    what: "re-analyse",
+    dryRun: true,
+    fields: [{ name: "limit", label: "Limit", type: "number" }],
+  },
 ];
 
 function bodyOf(form, spec) {
