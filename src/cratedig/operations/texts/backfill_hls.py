@@ -39,11 +39,7 @@ class BackfillText(Text):
 
     def selected(self, selection: Selection, request: Any) -> None:
         """How many lack a stream, and how many this run takes."""
-        found = selection.found if selection.found is not None else len(selection.items)
-        self.out(f"Found {found} samples without HLS streams")
-        if selection.note:
-            self.out(selection.note)
-        self.out(f"Will process up to {len(selection.items)} samples")
+        self.found_and_taken(selection, "samples without HLS streams", "process")
 
     def nothing(self, selection: Selection) -> None:
         """Nothing to do."""

@@ -58,6 +58,14 @@ class Text(Observer):
         """What was chosen, before anything is recorded."""
         self.out(f"Found {len(selection.items)} {self.kind.subject_word}")
 
+    def found_and_taken(self, selection: Selection, found_what: str, will: str) -> None:
+        """Say 'Found N <found_what>', the selection's note, 'Will <will> up to M samples'."""
+        found = selection.found if selection.found is not None else len(selection.items)
+        self.out(f"Found {found} {found_what}")
+        if selection.note:
+            self.out(selection.note)
+        self.out(f"Will {will} up to {len(selection.items)} samples")
+
     def confirm(self, selection: Selection, request: Any) -> bool:
         """Whether to go on."""
         return True

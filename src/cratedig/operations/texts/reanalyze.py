@@ -40,11 +40,7 @@ class ReanalyzeText(Text):
 
     def selected(self, selection: Selection, request: Any) -> None:
         """How many have a stored WAV, and how many this run takes."""
-        found = selection.found if selection.found is not None else len(selection.items)
-        self.out(f"Found {found} samples with a stored WAV")
-        if selection.note:
-            self.out(selection.note)
-        self.out(f"Will re-analyse up to {len(selection.items)} samples")
+        self.found_and_taken(selection, "samples with a stored WAV", "re-analyse")
 
     def nothing(self, selection: Selection) -> None:
         """Nothing to do."""
