@@ -19,6 +19,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/admin/backfill-hls": {},
     "/api/v1/admin/migrate-media": {},
     "/api/v1/admin/check-links": {},
+    "/api/v1/admin/reanalyze": {},
 }
 
 

@@ -18,6 +18,9 @@ from typing import IO
 from cratedig.media.errors import MediaError, ToolError, ToolLimitError
 
 log = logging.getLogger(__name__)
+# Run by /bin/sh with the spawning process's pid as $0: exec the rest only while that process
+# is still the parent; exit 125 ("could not run") when it has already gone.
+_STILL_OUR_CHILD = 'test "$PPID" = "$0" || exit 125; exec "$@"'
 # What ffmpeg and its libraries print when an allocation fails.
 _OUT_OF_MEMORY = (
     "cannot allocate memory",
@@ -64,7 +67,13 @@ def bounded_command(cmd: Sequence[str], memory_bytes: int) -> list[str]:
     if wrapper is None:
         return list(cmd)
     setpriv, prlimit = wrapper
-    return [setpriv, "--pdeathsig", "KILL", "--", prlimit, f"--as={memory_bytes}", "--", *cmd]
+    return [
+        setpriv, "--pdeathsig", "KILL", "--",
+        # A parent that died before setpriv set the signal would never send it: the shell
+        # checks that its parent is still the one that started it, after the signal is set.
+        "/bin/sh", "-c", _STILL_OUR_CHILD, str(os.getpid()),
+        prlimit, f"--as={memory_bytes}", "--", *cmd,
+    ]  # fmt: skip
 
 
 class Child:
