@@ -4,26 +4,20 @@ rebuilds it from their MP3s with batch sizes 1 and 2 (SQLite, local storage)."""
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 from sqlalchemy import update
 
+from bench.published import published_samples
 from bench.table import print_table
-from cratedig.config import Settings
-from cratedig.media.process import process_file
 from cratedig.models import Sample
 from cratedig.operations.command import resume
 from cratedig.operations.framework import get_kind
 from cratedig.operations.kinds.backfill_hls import BackfillRequest
 from cratedig.operations.runner import start_operation
-from cratedig.process_options import process_options
-from cratedig.runtime import Runtime, current_runtime, start_runtime, stop_runtime
+from cratedig.runtime import Runtime, current_runtime
 from cratedig.storage.keys import hls_prefix
-from tests.fixtures.media import make_clip
-from tests.operations.conftest import publish_clip
 
 CLIP_SECONDS = 30.0
 REFERENCE_SECONDS = (10.0, 15.0)  # the replaced system's documented time per sample
@@ -36,32 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="cratedig-bench-") as tmp:
-        root = Path(tmp)
-        clip = make_clip(root / "clip.m4a", CLIP_SECONDS)
-        settings = Settings(
-            data_dir=root,
-            database_url=f"sqlite:///{root / 'app.db'}",
-            storage_url=f"file://{root / 'media'}",
-        )
-        process_file(clip, root / "processed", process_options(settings.media))
-        runtime = start_runtime(settings)
-        try:
-            ids = [
-                publish_clip(
-                    runtime,
-                    root / "processed",
-                    skip=("video", "thumbnail"),
-                    duration_seconds=CLIP_SECONDS,
-                ).id
-                for _ in range(args.samples)
-            ]
-            for batch_size in args.batch_sizes:
-                remove_hls(runtime, ids)
-                seconds = time_backfill(batch_size)
-                rows.append(_row(len(ids), batch_size, seconds))
-        finally:
-            stop_runtime()
+    with published_samples(args.samples, CLIP_SECONDS) as (runtime, ids):
+        for batch_size in args.batch_sizes:
+            remove_hls(runtime, ids)
+            seconds = time_backfill(batch_size)
+            rows.append(_row(len(ids), batch_size, seconds))
     print_table(
         f"HLS backfill: {args.samples} samples of {CLIP_SECONDS:.0f} s audio, MP3 → HLS "
         "(AAC 320 kbps, 2 s segments), SQLite, local storage",

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
-from pathlib import Path
 
+from bench.published import published_samples
 from bench.table import print_table
-from cratedig.config import Settings
-from cratedig.media.process import process_file
 from cratedig.operations.command import resume
 from cratedig.operations.framework import get_kind
 from cratedig.operations.kinds import reanalyze
 from cratedig.operations.runner import start_operation
-from cratedig.process_options import process_options
-from cratedig.runtime import current_runtime, start_runtime, stop_runtime
-from tests.fixtures.media import make_clip
-from tests.operations.conftest import publish_clip
+from cratedig.runtime import current_runtime
 
 CLIP_SECONDS = 30.0
 TARGET_PER_SECOND = 10.0  # issue 16: a library re-analysed in minutes
@@ -36,25 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, reanalyze.WORKERS])
     args = parser.parse_args(argv)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="cratedig-bench-") as tmp:
-        root = Path(tmp)
-        clip = make_clip(root / "clip.m4a", CLIP_SECONDS)
-        settings = Settings(
-            data_dir=root,
-            database_url=f"sqlite:///{root / 'app.db'}",
-            storage_url=f"file://{root / 'media'}",
-        )
-        process_file(clip, root / "processed", process_options(settings.media))
-        runtime = start_runtime(settings)
-        try:
-            for _ in range(args.samples):
-                publish_clip(runtime, root / "processed", skip=("video", "thumbnail"))
-            get_kind("reanalyze")  # the kinds' imports are the command's start-up, not its pace
-            for workers in dict.fromkeys(args.workers):
-                seconds, cpu_seconds = time_reanalysis(workers)
-                rows.append(_row(args.samples, workers, seconds, cpu_seconds))
-        finally:
-            stop_runtime()
+    with published_samples(args.samples, CLIP_SECONDS):
+        get_kind("reanalyze")  # the kinds' imports are the command's start-up, not its pace
+        for workers in dict.fromkeys(args.workers):
+            seconds, cpu_seconds = time_reanalysis(workers)
+            rows.append(_row(args.samples, workers, seconds, cpu_seconds))
     print_table(
         f"Re-analysis: {args.samples} samples of {CLIP_SECONDS:.0f} s audio, 24-bit WAV read "
         f"from storage → tempo, key, candidates → one update each; SQLite, local storage, "
