@@ -16,7 +16,13 @@ from cratedig.http.caching import IN_FLIGHT, LISTING, NOT_MODIFIED, PRIVATE, SET
 from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
-from cratedig.samples.documents import progress_document_of_rows, sample_document_of_row
+from cratedig.samples.corrections import correct
+from cratedig.samples.documents import (
+    progress_document_of_rows,
+    sample_detail_document,
+    sample_detail_document_of_row,
+    sample_document_of_row,
+)
 from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
     MAX_LIMIT,
@@ -29,6 +35,8 @@ from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     NO_NUL,
+    CorrectionRequest,
+    SampleDetail,
     SampleOut,
     SamplePage,
     SampleProgress,
@@ -154,15 +162,37 @@ def list_samples(
 
 
 @router.get(
-    "/samples/{sample_id}", response_model=SampleOut, responses={304: NOT_MODIFIED, **FOUND}
+    "/samples/{sample_id}", response_model=SampleDetail, responses={304: NOT_MODIFIED, **FOUND}
 )
 def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
-    """One sample with its creator, tags and media URLs (any status)."""
+    """One sample (any status) with its creator card, tags, media URLs, the analysis' own
+    reading and an admin's corrections."""
     row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
     if row is None:
         raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    document = sample_document_of_row(row, runtime.storage)
+    document = sample_detail_document_of_row(row, runtime.storage)
     return cached_json(request, document, _cache_control(row.status))
+
+
+@router.patch("/samples/{sample_id}", response_model=SampleDetail, responses=ADMIN_FOUND)
+def correct_sample(
+    sample_id: uuid.UUID,
+    body: CorrectionRequest,
+    _admin: AdminDep,
+    session: SessionDep,
+    storage: StorageDep,
+) -> SampleDetail:
+    """Correct BPM, key or scale (admin): null clears a correction. The correction is what
+    listings, filters, downloads and file names use; a re-analysis never overwrites it."""
+    changes = body.model_dump(include=body.model_fields_set)
+    if not changes:
+        raise ApiError(422, "validation_error", "nothing to correct: give bpm, key or scale")
+    if changes.get("key") is not None:
+        changes["key"] = service.normalize_key(changes["key"])
+    sample = _found(session, sample_id)
+    correct(sample, changes)
+    session.flush()
+    return SampleDetail.model_validate(sample_detail_document(sample, storage))
 
 
 @router.get("/samples/{sample_id}/similar", response_model=list[SampleOut], responses=FOUND)
