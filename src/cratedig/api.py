@@ -35,6 +35,7 @@ from cratedig.pipeline.worker import (
     stop_processing,
 )
 from cratedig.runtime import Runtime
+from cratedig.samples.download_routes import router as downloads_router
 from cratedig.samples.routes import router as samples_router
 from cratedig.storage import Storage
 from cratedig.web import web_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(operations_router())  # before /samples/{id}: /samples/reprocess
     app.include_router(samples_router)
+    app.include_router(downloads_router)
     app.include_router(creators_router)
     app.include_router(media_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"], responses=HEALTH)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cratedig.media.children import ChildLimits
-from cratedig.media.encode import EncodeSettings, EncoderGroup
+from cratedig.media.encode import EncoderGroup, EncodeSettings
 from cratedig.media.ffmpeg import DEFAULT_LIMITS, probe, run_ffmpeg, start_ffmpeg
 
 # Loops are stretched as three copies in a row and the middle one kept: the stretcher then
@@ -31,15 +31,14 @@ class Stretch:
 
 @dataclass(frozen=True)
 class Loop:
-    """A loop of the source, in sample frames [start, end)."""
+    """A loop of the source in seconds [start, end), cut at the nearest sample frames."""
 
-    start: int
-    end: int
+    start: float
+    end: float
 
-    @property
-    def frames(self) -> int:
-        """How long it is."""
-        return self.end - self.start
+    def frames(self, rate: int) -> tuple[int, int]:
+        """Its first frame and the frame after its last, at `rate`."""
+        return round(self.start * rate), round(self.end * rate)
 
 
 def render(
@@ -56,15 +55,17 @@ def render(
     channels, rate = info.audio_channels, info.audio_sample_rate
     audio, cut = source, None
     if loop is not None:
-        audio = work / "loop.wav"
-        run_ffmpeg(
-            ["-i", str(source), "-af", _trim(loop.start, loop.end), "-c:a", "pcm_f32le",
-             str(audio)],
-            what="loop cut",
-            limits=limits,
-        )  # fmt: skip
-        if stretch is not None:
-            frames = round(loop.frames / stretch.tempo)
+        start, end = loop.frames(rate)
+        if stretch is None:
+            cut = _trim(start, end)
+        else:
+            audio = work / "loop.wav"
+            run_ffmpeg(
+                ["-i", str(source), "-af", _trim(start, end), "-c:a", "pcm_f32le", str(audio)],
+                what="loop cut",
+                limits=limits,
+            )
+            frames = round((end - start) / stretch.tempo)
             cut = _trim(frames, 2 * frames)
     if stretch is not None:
         audio = _stretched(audio, stretch, channels, loop is not None, work, limits)
@@ -81,15 +82,9 @@ def _stretched(
     outputs = [work / f"channel{index}.wav" for index in range(channels)]
     with EncoderGroup() as group:
         for index, out in enumerate(outputs):
-            group.start(
-                start_ffmpeg(
-                    [*repeat, "-i", str(source),
-                     "-af", f"pan=mono|c0=c{index},{stretch.filter}", "-c:a", "pcm_f32le",
-                     str(out)],
-                    what="stretch",
-                    limits=limits,
-                )  # fmt: skip
-            )
+            channel = f"pan=mono|c0=c{index},{stretch.filter}"
+            args = [*repeat, "-i", str(source), "-af", channel, "-c:a", "pcm_f32le", str(out)]
+            group.start(start_ffmpeg(args, what="stretch", limits=limits))
         group.finish_all()
     return outputs
 

@@ -16,6 +16,7 @@ from cratedig.pipeline.faults import kill_if_asked
 from cratedig.pipeline.payloads import Job, Publication
 from cratedig.pipeline.state import serves_generation
 from cratedig.runtime import current_runtime
+from cratedig.samples.corrections import apply_analysis
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage import StorageError
 from cratedig.storage.keys import generation_key, sample_prefix, staging_key, staging_prefix

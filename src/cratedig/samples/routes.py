@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
-from cratedig.artifacts import is_external
 from cratedig.deps import AdminDep, RuntimeDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, error_responses, source_error
 from cratedig.http.caching import IN_FLIGHT, LISTING, NOT_MODIFIED, PRIVATE, SETTLED, cached_json
@@ -45,7 +42,6 @@ from cratedig.samples.schemas import (
     Text,
 )
 from cratedig.sources.errors import SourceError
-from cratedig.storage import Storage
 
 router = APIRouter(prefix="/api/v1", tags=["samples"], responses=error_responses(422))
 # Routes that read object storage answer 503 when it is down (errors.py).
@@ -176,12 +172,13 @@ def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> R
 
 @router.patch("/samples/{sample_id}", response_model=SampleDetail, responses=ADMIN_FOUND)
 def correct_sample(
+    request: Request,
     sample_id: uuid.UUID,
     body: CorrectionRequest,
     _admin: AdminDep,
     session: SessionDep,
     storage: StorageDep,
-) -> SampleDetail:
+) -> Response:
     """Correct BPM, key or scale (admin): null clears a correction. The correction is what
     listings, filters, downloads and file names use; a re-analysis never overwrites it."""
     changes = body.model_dump(include=body.model_fields_set)
@@ -192,7 +189,7 @@ def correct_sample(
     sample = _found(session, sample_id)
     correct(sample, changes)
     session.flush()
-    return SampleDetail.model_validate(sample_detail_document(sample, storage))
+    return cached_json(request, sample_detail_document(sample, storage), PRIVATE)
 
 
 @router.get("/samples/{sample_id}/similar", response_model=list[SampleOut], responses=FOUND)
@@ -237,37 +234,6 @@ def delete_sample(
     cancel_sample(sample.id, sample.generation)  # a running pipeline must not re-create objects
     service.delete_sample(session, storage, sample)
     return Response(status_code=204)
-
-
-@router.get(
-    "/samples/{sample_id}/download",
-    status_code=302,
-    response_class=RedirectResponse,
-    responses={302: {"description": "to a presigned URL or the local media route"}, **FOUND},
-)
-def download(
-    request: Request,
-    sample_id: uuid.UUID,
-    session: SessionDep,
-    storage: StorageDep,
-    format: Literal["wav", "mp3"] = "wav",
-) -> RedirectResponse:
-    """Redirect to the WAV or MP3 with a producer-friendly file name; counts the download."""
-    sample = _found(session, sample_id)
-    key = service.downloadable_key(storage, sample, format)
-    name = service.download_name(sample, format)
-    SampleRepository(session).increment_downloads(sample.id)
-    return RedirectResponse(_download_url(request, storage, key, name, sample.generation), 302)
-
-
-def _download_url(request: Request, storage: Storage, key: str, name: str, version: int) -> str:
-    if is_external(key):  # not migrated yet: the old host serves it (without our file name)
-        return key
-    signed = storage.presigned_get_url(key, download_name=name)
-    if signed is not None:
-        return signed
-    root = request.scope.get("root_path", "").rstrip("/")
-    return f"{root}/media/{quote(key, safe='/')}?v={version}&download={quote(name, safe='')}"
 
 
 @router.get("/tags/popular", response_model=list[TagCountOut], tags=["tags"])

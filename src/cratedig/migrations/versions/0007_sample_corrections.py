@@ -35,16 +35,12 @@ def upgrade() -> None:
     """Add the columns; until now every shown value was the analysis' own."""
     for name, type_ in NEW_SAMPLE_COLUMNS:
         op.add_column("samples", sa.Column(name, type_, nullable=True))
-    op.execute(
-        "UPDATE samples SET analysed_bpm = bpm, analysed_key = key, analysed_scale = scale"
-    )
+    op.execute("UPDATE samples SET analysed_bpm = bpm, analysed_key = key, analysed_scale = scale")
 
 
 def downgrade() -> None:
     """Show the analysed values again and remove the columns."""
-    op.execute(
-        "UPDATE samples SET bpm = analysed_bpm, key = analysed_key, scale = analysed_scale"
-    )
+    op.execute("UPDATE samples SET bpm = analysed_bpm, key = analysed_key, scale = analysed_scale")
     # Plain ALTER ... DROP COLUMN (SQLite 3.35+): a batch rebuild would lose the FTS triggers.
     for name, _ in reversed(NEW_SAMPLE_COLUMNS):
         op.drop_column("samples", name)
