@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from cratedig import __version__
 from cratedig.config import Settings, load_settings
+from cratedig.crates.routes import router as crates_router
 from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import install_error_handlers
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(operations_router())  # before /samples/{id}: /samples/reprocess
     app.include_router(samples_router)
     app.include_router(downloads_router)
+    app.include_router(crates_router)
     app.include_router(creators_router)
     app.include_router(media_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"], responses=HEALTH)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,32 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cratedig.media.analysis import analyze_pcm
-from cratedig.media.wav import read_wav, write_wav24
+from cratedig.media.wav import read_wav
 from cratedig.models import Sample
 from cratedig.samples.matching import key_shift
-from cratedig.storage.keys import AUDIO_WAV, sample_key
-from tests.api.conftest import Api
-from tests.fixtures.factories import make_creator, make_sample
-from tests.fixtures.music import SR, backbeat_song
-
-
-@pytest.fixture(scope="module")
-def song_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """12 s at 100 BPM in A minor, as the pipeline stores WAVs (24-bit, 48 kHz, stereo)."""
-    path = tmp_path_factory.mktemp("song") / "audio.wav"
-    write_wav24(path, backbeat_song(100.0, "A", "minor"), SR)
-    return path
-
-
-def stored_song(api: Api, song: Path, **fields: Any) -> Sample:
-    """A committed 100 BPM A minor sample whose WAV is the song."""
-    values: dict[str, Any] = {"bpm": 100.0, "key": "A", "scale": "minor"} | fields
-    creator = make_creator(username="djkay")
-    sample = make_sample(id=uuid.uuid4(), creator=creator, title="Night drive", **values)
-    sample.wav_key = sample_key(sample.id, AUDIO_WAV)
-    api.add(creator, sample)
-    api.runtime.storage.put_file(sample.wav_key, song)
-    return sample
+from tests.api.conftest import Api, stored_song
 
 
 def download(api: Api, sample: Sample, **params: Any) -> Any:
@@ -74,10 +51,10 @@ def test_a_matched_download_renders_once_then_redirects_to_the_cache(
     location = urlsplit(first.headers["location"])
     assert "/renders/" in location.path
     name = parse_qs(location.query)["download"][0]
-    assert name == f"120bpm_Cminor_djkay_{sample.id.hex[:8]}.wav"
-    assert download(api, sample, bpm=120.0, key="C").headers["location"] == first.headers[
-        "location"
-    ]
+    assert name == f"120bpm_Cminor_{sample.creator.username}_{sample.id.hex[:8]}.wav"
+    assert (
+        download(api, sample, bpm=120.0, key="C").headers["location"] == first.headers["location"]
+    )
     assert len(rendered_keys(api)) == 1
     body = api.client.get(first.headers["location"])
     assert body.headers["content-disposition"] == f'attachment; filename="{name}"'
@@ -165,7 +142,7 @@ def test_a_loop_download_lasts_bars_times_beats_per_bar_at_the_asked_tempo(
     answer = download(api, sample, bpm=120, bars=4)
     assert answer.status_code == 302, answer.text
     name = parse_qs(urlsplit(answer.headers["location"]).query)["download"][0]
-    assert name.startswith("120bpm_Aminor_4bars_djkay_")
+    assert name.startswith("120bpm_Aminor_4bars_")
     (tmp_path / "loop.wav").write_bytes(api.client.get(answer.headers["location"]).content)
     samples, rate = read_wav(tmp_path / "loop.wav")
     assert samples.shape[0] / rate == pytest.approx(4 * 4 * 60 / 120, abs=0.010)
