@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from cratedig.models import Sample
+from cratedig.samples.corrections import apply_analysis
 from tests.api.conftest import Api
 from tests.fixtures.factories import make_creator, make_sample
 
@@ -113,3 +114,10 @@ def test_the_detail_carries_the_creator_card(api: Api) -> None:
     assert (card["follower_count"], card["heart_count"], card["video_count"]) == (1234, 99, 7)
     assert card["avatar_large_url"].startswith("/media/creators/x/avatar_large.jpg")
     assert card["avatar_medium_url"] is None
+
+
+def test_a_new_analysis_goes_beside_a_correction_and_fills_the_rest() -> None:
+    sample = make_sample(corrected_bpm=90.0, bpm=90.0)
+    apply_analysis(sample, {"bpm": 121.0, "key": "C", "scale": "major"})
+    assert (sample.bpm, sample.analysed_bpm) == (90.0, 121.0)
+    assert (sample.key, sample.scale) == ("C", "major")
