@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Short videos turned into a music-sample library.",
         lifespan=lifespan,
+        # /docs is web.routes' Swagger UI served from our own assets; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)

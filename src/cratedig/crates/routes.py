@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -20,7 +21,9 @@ from cratedig.samples.query import is_published
 from cratedig.samples.repository import SampleRepository
 
 router = APIRouter(prefix="/api/v1", tags=["crates"])
-ZIP = {200: {"content": {"application/zip": {}}, "description": "the ZIP, streamed"}}
+ZIP: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "the ZIP, streamed"}
+}
 
 
 @router.post(

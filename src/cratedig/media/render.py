@@ -67,9 +67,10 @@ def render(
             )
             frames = round((end - start) / stretch.tempo)
             cut = _trim(frames, 2 * frames)
+    parts = [audio]
     if stretch is not None:
-        audio = _stretched(audio, stretch, channels, loop is not None, work, limits)
-    _encode(audio, target, cut, rate, encode or EncodeSettings(), limits)
+        parts = _stretched(audio, stretch, channels, loop is not None, work, limits)
+    _encode(parts, target, cut, rate, encode or EncodeSettings(), limits)
     return target
 
 
@@ -90,14 +91,13 @@ def _stretched(
 
 
 def _encode(
-    audio: Path | list[Path],
+    parts: list[Path],
     target: Path,
     cut: str | None,
     rate: int,
     settings: EncodeSettings,
     limits: ChildLimits,
 ) -> None:
-    parts = audio if isinstance(audio, list) else [audio]
     inputs = [arg for part in parts for arg in ("-i", str(part))]
     filters = []
     if len(parts) > 1:

@@ -153,7 +153,7 @@ class Corrections(BaseModel):
 class SampleDetail(SampleOut):
     """One sample with its creator card, the analysis' reading and any corrections."""
 
-    creator: CreatorCard | None  # type: ignore[assignment]
+    creator: CreatorCard | None
     analysis: AnalysisReading
     corrections: Corrections = Field(description="only the corrected fields are present")
 
