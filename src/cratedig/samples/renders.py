@@ -3,11 +3,13 @@ storage under a derived key, and hand the same key to every later request."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 
 from cratedig.artifacts import MP3, WAV, is_external
 from cratedig.errors import ApiError
+from cratedig.media.errors import MediaError
 from cratedig.media.render import render
 from cratedig.media.workdir import job_directory
 from cratedig.models import Sample
@@ -16,6 +18,7 @@ from cratedig.samples.matching import Match, NotMatchableError, Plan, plan
 from cratedig.storage import Storage
 from cratedig.storage.keys import render_key
 
+log = logging.getLogger(__name__)
 CONTENT_TYPES = {"wav": WAV.content_type, "mp3": MP3.content_type}
 
 
@@ -66,7 +69,16 @@ def rendered_key(storage: Storage, sample: Sample, fmt: str, chosen: Plan) -> st
         if storage.head(key) is None:
             with job_directory() as work:
                 wav = storage.download(source, work / "source.wav")
-                out = render(wav, work / f"render.{fmt}", chosen.stretch, chosen.loop, work)
+                try:
+                    out = render(wav, work / f"render.{fmt}", chosen.stretch, chosen.loop, work)
+                except MediaError as error:
+                    log.warning("render of sample %s failed: %s", sample.id, error)
+                    raise ApiError(
+                        422,
+                        "not_renderable",
+                        f"the stored WAV of sample {sample.id} could not be rendered",
+                        "format",
+                    ) from error
                 storage.put_file(key, out, content_type=CONTENT_TYPES[fmt])
     return key
 
