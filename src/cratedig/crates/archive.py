@@ -12,7 +12,7 @@ from cratedig.errors import ApiError
 from cratedig.media.errors import MediaError
 from cratedig.models import Sample
 from cratedig.samples.matching import Match, NotMatchableError, plan
-from cratedig.samples.renders import matched_name, needs_render, rendered_key
+from cratedig.samples.renders import served
 from cratedig.samples.service import download_name, downloadable_key
 from cratedig.storage import Storage, StorageError
 
@@ -53,14 +53,9 @@ class Entry:
 def entry(storage: Storage, sample: Sample, fmt: str, match: Match) -> Entry:
     """The sample's file in the crate: matched when it can be, else as it is under unmatched/."""
     try:
-        if match.asked:
-            chosen = plan(sample, match)
-            if needs_render(chosen):
-                key = rendered_key(storage, sample, fmt, chosen)
-            else:
-                key = downloadable_key(storage, sample, fmt)
-            return Entry(sample, key, matched_name(sample, chosen, fmt), "matched")
-        return Entry(sample, downloadable_key(storage, sample, fmt), download_name(sample, fmt), "")
+        chosen = plan(sample, match) if match.asked else None
+        key, name = served(storage, sample, fmt, chosen)
+        return Entry(sample, key, name, "matched" if chosen is not None else "")
     except NotMatchableError as why:
         try:
             key = downloadable_key(storage, sample, fmt)

@@ -13,10 +13,9 @@ from fastapi.responses import RedirectResponse
 from cratedig.artifacts import is_external
 from cratedig.deps import SessionDep, StorageDep
 from cratedig.errors import ApiError, error_responses
-from cratedig.models import Sample
 from cratedig.samples import service
 from cratedig.samples.matching import LOOP_BARS, Match
-from cratedig.samples.renders import matched_name, matched_plan, needs_render, rendered_key
+from cratedig.samples.renders import matched_plan, served
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage import Storage
 
@@ -87,21 +86,10 @@ def download(
     sample = SampleRepository(session).get(sample_id)
     if sample is None:
         raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    stored, name = download_target(storage, sample, format, match)
+    chosen = matched_plan(sample, match) if match.asked else None
+    stored, name = served(storage, sample, format, chosen)
     SampleRepository(session).increment_downloads(sample.id)
     return RedirectResponse(_download_url(request, storage, stored, name, sample.generation), 302)
-
-
-def download_target(storage: Storage, sample: Sample, fmt: str, match: Match) -> tuple[str, str]:
-    """The stored key to serve for `match` (rendered if need be) and its file name."""
-    if not match.asked:
-        return service.downloadable_key(storage, sample, fmt), service.download_name(sample, fmt)
-    chosen = matched_plan(sample, match)
-    if needs_render(chosen):
-        stored = rendered_key(storage, sample, fmt, chosen)
-    else:
-        stored = service.downloadable_key(storage, sample, fmt)
-    return stored, matched_name(sample, chosen, fmt)
 
 
 def _download_url(request: Request, storage: Storage, key: str, name: str, version: int) -> str:

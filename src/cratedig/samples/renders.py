@@ -13,8 +13,8 @@ from cratedig.media.errors import MediaError
 from cratedig.media.render import render
 from cratedig.media.workdir import job_directory
 from cratedig.models import Sample
-from cratedig.samples import naming
 from cratedig.samples.matching import Match, NotMatchableError, Plan, plan
+from cratedig.samples.service import download_name, downloadable_key
 from cratedig.storage import Storage
 from cratedig.storage.keys import render_key
 
@@ -88,14 +88,10 @@ def needs_render(chosen: Plan) -> bool:
     return chosen.stretch is not None or chosen.loop is not None
 
 
-def matched_name(sample: Sample, chosen: Plan, fmt: str) -> str:
-    """The file name of a render: its tempo, key and loop length."""
-    return naming.download_name(
-        bpm=chosen.bpm,
-        key=chosen.key,
-        scale=chosen.scale,
-        creator=sample.creator.username if sample.creator is not None else None,
-        sample_id=sample.id,
-        ext=fmt,
-        bars=chosen.bars,
-    )
+def served(storage: Storage, sample: Sample, fmt: str, chosen: Plan | None) -> tuple[str, str]:
+    """The stored key a download serves (rendered first if need be) and its file name."""
+    if chosen is not None and needs_render(chosen):
+        key = rendered_key(storage, sample, fmt, chosen)
+    else:
+        key = downloadable_key(storage, sample, fmt)
+    return key, download_name(sample, fmt, chosen)

@@ -15,6 +15,7 @@ from cratedig.models import Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
 from cratedig.samples import naming
 from cratedig.samples.documents import creator_document, progress_document, sample_document
+from cratedig.samples.matching import Plan
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import SampleOut, SampleProgress
 from cratedig.sources.errors import SourceError, SourceErrorCode
@@ -89,15 +90,19 @@ def downloadable_key(storage: Storage, sample: Sample, fmt: str) -> str:
     return key
 
 
-def download_name(sample: Sample, ext: str) -> str:
-    """The file name of the sample as stored (naming.download_name)."""
+def download_name(sample: Sample, ext: str, rendered: Plan | None = None) -> str:
+    """The file name of the sample as stored, or as `rendered` (tempo, key, loop)."""
+    bpm, key, scale = sample.bpm, sample.key, sample.scale
+    if rendered is not None:
+        bpm, key, scale = rendered.bpm, rendered.key, rendered.scale
     return naming.download_name(
-        bpm=sample.bpm,
-        key=sample.key,
-        scale=sample.scale,
+        bpm=bpm,
+        key=key,
+        scale=scale,
         creator=sample.creator.username if sample.creator is not None else None,
         sample_id=sample.id,
         ext=ext,
+        bars=rendered.bars if rendered is not None else None,
     )
 
 
