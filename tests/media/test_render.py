@@ -10,7 +10,7 @@ import pytest
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.render import Loop, Stretch, render
 from cratedig.media.wav import read_wav, write_wav24
-from tests.fixtures.media import ffprobe
+from tests.fixtures.media import ffmpeg, ffprobe
 from tests.fixtures.music import SR, backbeat_song
 
 SOURCE_BPM = 100.0
@@ -70,3 +70,12 @@ def test_an_mp3_render_is_a_320k_mp3(song: Path, tmp_path: Path) -> None:
     stream = ffprobe(out)["streams"][0]
     assert (stream["codec_name"], stream["bit_rate"], stream["channels"]) == ("mp3", "320000", 2)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp3") == ["out.mp3"]
+
+
+def test_a_wav_written_by_another_tool_is_read_through_ffprobe(tmp_path: Path) -> None:
+    source = tmp_path / "extensible.wav"  # ffmpeg writes 24-bit WAVs as WAVE_FORMAT_EXTENSIBLE
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-ac", "2", "-c:a", "pcm_s24le",
+           str(source))  # fmt: skip
+    out = render(source, tmp_path / "out.wav", Stretch(2.0, 0), None, tmp_path)
+    samples, rate = read_wav(out)
+    assert samples.shape == (pytest.approx(rate, rel=0.02), 2)

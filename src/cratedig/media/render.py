@@ -3,6 +3,7 @@ filter (formants preserved), optionally cut to a loop, as a WAV or an MP3. Pure:
 
 from __future__ import annotations
 
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +52,7 @@ def render(
     limits: ChildLimits = DEFAULT_LIMITS,
 ) -> Path:
     """Write `target` (.wav: 24-bit PCM, .mp3: CBR) from the WAV `source`, stretched and cut."""
-    info = probe(source, limits)
-    channels, rate = info.audio_channels, info.audio_sample_rate
+    channels, rate = _layout(source, limits)
     audio, cut = source, None
     if loop is not None:
         start, end = loop.frames(rate)
@@ -72,6 +72,17 @@ def render(
         parts = _stretched(audio, stretch, channels, loop is not None, work, limits)
     _encode(parts, target, cut, rate, encode or EncodeSettings(), limits)
     return target
+
+
+def _layout(source: Path, limits: ChildLimits) -> tuple[int, int]:
+    """Channels and sample rate: from the header of our own WAVs (plain PCM, as the pipeline
+    writes them), else from ffprobe (a WAV written by another tool)."""
+    try:
+        with wave.open(str(source), "rb") as header:
+            return header.getnchannels(), header.getframerate()
+    except (wave.Error, EOFError):
+        info = probe(source, limits)
+        return info.audio_channels, info.audio_sample_rate
 
 
 def _stretched(

@@ -80,7 +80,8 @@ def download(
     With `bpm`, `key`/`scale` or `bars`, the audio is first rendered at that tempo and key
     (rubberband, formants preserved) and cut to the loop, once: later requests for the same
     render are redirected to the cached file. 422 `no_tempo`/`no_key`/`no_loop` when the
-    sample lacks what the match needs, `tempo_out_of_range` past a 0.5..2 stretch.
+    sample lacks what the match needs, `tempo_out_of_range` past a 0.5..2 stretch,
+    `not_renderable` when the stored WAV cannot be decoded.
     """
     match = match_of(bpm, key, scale, bars)
     sample = SampleRepository(session).get(sample_id)
