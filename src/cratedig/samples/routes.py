@@ -199,7 +199,8 @@ def similar_samples(
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=48)] = 8,
 ) -> list[SampleOut]:
-    """Published samples of similar tempo (±6 %) in a compatible key, closest tempo first."""
+    """Published samples within ±6 % of its tempo or of half or double it, in a compatible
+    key (same, relative, a fifth away): nearest tempo first, then closer key, shared tags."""
     sample = _found(session, sample_id)
     similar = SampleRepository(session).similar_to(sample, limit)
     return [service.sample_out(item, storage) for item in similar]
