@@ -4,6 +4,7 @@ stored uncompressed (audio does not compress), a crate.txt saying what is in it 
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from cratedig.samples.renders import served
 from cratedig.samples.service import download_name, downloadable_key
 from cratedig.storage import Storage, StorageError
 
+log = logging.getLogger(__name__)
 UNMATCHED = "unmatched/"
 NOTES = "crate.txt"
 
@@ -66,7 +68,9 @@ def entry(storage: Storage, sample: Sample, fmt: str, match: Match) -> Entry:
     except ApiError as missing:
         return Entry(sample, None, "", f"left out: {missing.detail}")
     except (MediaError, StorageError) as failed:
-        return Entry(sample, None, "", f"left out: the render failed ({failed})")
+        # The detail names storage and paths: the log keeps it, the public file does not.
+        log.warning("crate: sample %s left out: %s", sample.id, failed)
+        return Entry(sample, None, "", "left out: it could not be read or rendered")
 
 
 def crate_stream(
