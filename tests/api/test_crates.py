@@ -88,3 +88,19 @@ def test_bad_crate_requests_are_422(api: Api, body: dict[str, object], field: st
     response = api.client.post(URL, json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field
+
+
+def test_a_sample_whose_file_is_gone_is_left_out_and_said_so(api: Api, song_wav: Path) -> None:
+    fine, gone = stored_song(api, song_wav), stored_song(api, song_wav)
+    assert gone.wav_key is not None
+    api.runtime.storage.delete(gone.wav_key)
+    response = api.client.post(URL, json={"ids": [str(fine.id), str(gone.id)]})
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.namelist() == [
+        f"100bpm_Aminor_{fine.creator.username}_{fine.id.hex[:8]}.wav",
+        "crate.txt",
+    ]
+    notes = archive.read("crate.txt").decode()
+    assert f"(no file): Night drive by @{gone.creator.username}" in notes
+    assert f"left out: the wav of sample {gone.id} is missing" in notes
