@@ -27,13 +27,7 @@ def test_on_s3_renders_are_stored_in_the_bucket_and_presigned(
     tmp_path: Path, song_wav: Path, s3_server: S3Server, s3_prefix: str
 ) -> None:
     settings = api_settings(
-        tmp_path,
-        f"sqlite:///{tmp_path / 'app.db'}",
-        storage_url=f"s3://{s3_server.bucket}/{s3_prefix}",
-        s3_endpoint=s3_server.endpoint,
-        s3_region=s3_server.region,
-        s3_access_key_id=s3_server.access_key_id,
-        s3_secret_access_key=s3_server.secret_access_key,
+        tmp_path, f"sqlite:///{tmp_path / 'app.db'}", **s3_server.storage_settings(s3_prefix)
     )
     app = create_app(settings)
     with TestClient(app, client=LOOPBACK) as client:

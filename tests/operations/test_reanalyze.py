@@ -204,11 +204,7 @@ def test_on_s3_the_wav_is_read_from_the_bucket(
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         dbos_system_database_url=f"sqlite:///{tmp_path / 'dbos.db'}",
-        storage_url=f"s3://{s3_server.bucket}/{s3_prefix}",
-        s3_endpoint=s3_server.endpoint,
-        s3_region=s3_server.region,
-        s3_access_key_id=s3_server.access_key_id,
-        s3_secret_access_key=s3_server.secret_access_key,
+        **s3_server.storage_settings(s3_prefix),
     )
     runtime = start_runtime(settings)
     try:
