@@ -120,7 +120,7 @@ def listing_of(
 
 
 @functools.lru_cache(maxsize=512)
-def filtered(shape: Shape) -> Select[tuple[Sample]]:
+def filtered(shape: Shape) -> Select[Sample]:
     """Samples matching the shape's filters (any status when the shape's is None)."""
     conditions: list[ColumnElement[bool]] = []
     if shape.status is not None:
@@ -149,7 +149,7 @@ def filtered(shape: Shape) -> Select[tuple[Sample]]:
 
 
 @functools.lru_cache(maxsize=512)
-def page_parts(shape: Shape) -> tuple[Select[tuple[Sample]], ...]:
+def page_parts(shape: Shape) -> tuple[Select[Sample], ...]:
     """The queries whose merged rows, in the shape's sort order, make one page: up to
     `limit` samples each, ordered by an index. Listing the published (completed) samples
     takes three: the completed ones, and those pending or processing whose published media

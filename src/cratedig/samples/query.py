@@ -104,7 +104,7 @@ class SortSpec:
         ident = Sample.id.desc() if self.descending else Sample.id.asc()
         return [key, ident]
 
-    def after(self, value: Any, ident: uuid.UUID) -> ColumnElement[bool]:
+    def after(self, value: Any, ident: Any) -> ColumnElement[bool]:
         """Rows strictly after (value, ident) in this order."""
         key = self.expression
         id_after = Sample.id < ident if self.descending else Sample.id > ident

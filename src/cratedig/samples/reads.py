@@ -100,6 +100,7 @@ class SampleReads:
         shape, params = listing_of(self.connection, filters, sort, cursor, limit)
         return list(self.connection.execute(_page_query(shape), params))
 
+
 @functools.lru_cache(maxsize=512)
 def _page_query(shape: Shape) -> Select[Any]:
     """One page of a listing of this shape (its parameters: listing.listing_of)."""
