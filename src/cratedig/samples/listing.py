@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
     Select,
     and_,
     any_,
@@ -172,7 +173,7 @@ def page_parts(shape: Shape) -> tuple[Select[Sample], ...]:
             query = query.where(_in_ranges(spec.expression, shape.bpm))
         if shape.after:
             query = query.where(spec.after(bindparam("after_value"), bindparam("after_id")))
-        queries.append(query.order_by(*spec.order_by()).limit(bindparam("limit")))
+        queries.append(query.order_by(*spec.order_by()).limit(bindparam("limit", type_=Integer)))
     return tuple(queries)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Integer,
     Label,
     Row,
     Select,
@@ -120,7 +121,7 @@ def _page_query(shape: Shape) -> Select[Any]:
             )
         )
         .order_by(*((key.desc(), ident.desc()) if spec.descending else (key, ident)))
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
