@@ -56,7 +56,11 @@ def make_read_engine(engine: Engine, connections: int = READ_CONNECTIONS) -> Eng
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{READ_ONLY: True})
     return create_engine(
-        engine.url, isolation_level="AUTOCOMMIT", pool_size=connections, max_overflow=0
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=connections,
+        max_overflow=0,
+        pool_reset_on_return=None,  # autocommit: no transaction is ever left to roll back
     )
 
 

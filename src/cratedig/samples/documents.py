@@ -8,7 +8,7 @@ the pydantic model) and the Core rows of samples.reads (encoded straight to JSON
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -29,6 +29,7 @@ _LISTS = {"bpm_candidates", "key_candidates"}
 _DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS, *_LISTS}
 # SampleOut's fields in order, each a column copied as it is unless derived.
 _FIELDS = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
+assert set(SampleOut.model_fields) >= _DERIVED, "_sample fills only SampleOut's fields"
 _CREATOR_COLUMNS = tuple(column.name for column in CREATOR_COLUMNS)  # _creator's order
 
 
@@ -86,8 +87,19 @@ def sample_document(
 
 def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
     """A sample document from a samples.reads row (sample, prefixed creator, tags)."""
-    # A dict of the row once: reading a Row's attributes one by one costs more than this.
-    values = dict(zip(row._fields, row, strict=True))
+    return sample_documents_of_rows([row], storage)[0]
+
+
+def sample_documents_of_rows(rows: Sequence[Row[Any]], storage: Storage) -> list[Document]:
+    """Sample documents from samples.reads rows (sample, prefixed creator, tags)."""
+    if not rows:
+        return []
+    # The column names once for all rows: a Row's names are rebuilt at every call.
+    names = rows[0]._fields
+    return [_document_of_values(dict(zip(names, row, strict=True)), storage) for row in rows]
+
+
+def _document_of_values(values: dict[str, Any], storage: Storage) -> Document:
     creator = None
     if values[CREATOR_PREFIX + "id"] is not None:
         ident, username, nickname, verified, avatar, fetched = (
@@ -100,21 +112,17 @@ def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
 def _sample(
     values: Mapping[str, Any], tags: list[str], creator: Document | None, storage: Storage
 ) -> Document:
-    document: Document = {}
-    for name, derived in _FIELDS:
-        if not derived:
-            document[name] = values[name]
-        elif name in _URL_FIELDS:
-            key = values[_URL_FIELDS[name].column]
-            document[name] = media_url(storage, key, values["generation"])
-        elif name in _LISTS:
-            document[name] = values[name] or []
-        elif name == "tags":
-            document[name] = tags
-        elif name == "creator":
-            document[name] = creator
-        else:
-            document[name] = public_error_message(values["error_code"], values["error_message"])
+    # Every field in SampleOut's order first (the derived ones as placeholders), then the
+    # derived values: assigning to a present key keeps its place.
+    document: Document = {name: None if derived else values[name] for name, derived in _FIELDS}
+    version = values["generation"]
+    for name, artifact in _URL_FIELDS.items():
+        document[name] = media_url(storage, values[artifact.column], version)
+    for name in _LISTS:
+        document[name] = values[name] or []
+    document["tags"] = tags
+    document["creator"] = creator
+    document["error_message"] = public_error_message(values["error_code"], values["error_message"])
     return document
 
 

@@ -17,7 +17,11 @@ from cratedig.http.caching import IN_FLIGHT, LISTING, NOT_MODIFIED, PRIVATE, SET
 from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
-from cratedig.samples.documents import progress_document_of_rows, sample_document_of_row
+from cratedig.samples.documents import (
+    progress_document_of_rows,
+    sample_document_of_row,
+    sample_documents_of_rows,
+)
 from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
     MAX_LIMIT,
@@ -145,7 +149,7 @@ async def list_samples(
 
     def answer(reader: Connection) -> Response:
         rows = SampleReads(reader).page(filters, sort, cursor, limit)
-        items = [sample_document_of_row(row, runtime.storage) for row in rows[:limit]]
+        items = sample_documents_of_rows(rows[:limit], runtime.storage)
         last = rows[limit - 1] if len(rows) > limit else None
         page = {
             "items": items,
