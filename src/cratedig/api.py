@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Short videos turned into a music-sample library.",
         lifespan=lifespan,
+        # No OpenTelemetry here (the access log is the request record); left on, FastAPI
+        # asks OpenTelemetry's global providers on every request whether anyone listens.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_error_handlers(app)

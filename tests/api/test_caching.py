@@ -89,6 +89,7 @@ class TestDetail:
             assert stored is not None
             expected = sample_out(stored, api.runtime.storage).model_dump(mode="json")
         assert body == expected
+        assert list(body) == list(expected)  # SampleOut's order: the ETag hashes these bytes
         assert body["tags"] == ["808", "chill", "lofi"]
         assert body["creator"]["avatar_url"].endswith(f"?v={int(kay.last_fetched_at.timestamp())}")
         listed = api.client.get("/api/v1/samples").json()["items"]

@@ -89,7 +89,7 @@ class SampleReads:
     def progress(self, sample_id: uuid.UUID) -> list[Row[Any]]:
         """The sample's progress columns, one row per recorded step of its current
         generation (prefixed step columns, None when no step is recorded); [] if no sample."""
-        return list(self.connection.execute(_PROGRESS_QUERY, {"sample_id": sample_id}))
+        return list(self.connection.execute(_PROGRESS_QUERY, {"sample_id": sample_id}).all())
 
     def page(
         self, filters: SampleFilters, sort: SampleSort, cursor: str | None, limit: int
@@ -99,7 +99,8 @@ class SampleReads:
         listing.page_parts pick ids and sort keys, merged and joined by the database."""
         check_limit(limit)
         shape, params = listing_of(self.connection, filters, sort, cursor, limit)
-        return list(self.connection.execute(_page_query(shape), params))
+        # all(): one fetchall from the driver, not a fetchone per row.
+        return list(self.connection.execute(_page_query(shape), params).all())
 
 
 @functools.lru_cache(maxsize=512)
