@@ -54,6 +54,11 @@ from cratedig.samples.query import (
 MAX_LISTED_MATCHES = 5000
 Reader = Session | Connection
 Parameters = dict[str, Any]
+# The page size goes into the SQL text (one statement per page size), not as a parameter:
+# with LIMIT a parameter, PostgreSQL judged the generic plan of a prepared listing costlier
+# than its custom plans and planned every execution again (about 0.7 ms, more than running
+# it); with the number in the text it keeps one plan (unfiltered page 3.3 -> 1.4 ms here).
+PAGE_LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ def page_parts(shape: Shape) -> tuple[Select[Sample], ...]:
             query = query.where(_in_ranges(spec.expression, shape.bpm))
         if shape.after:
             query = query.where(spec.after(bindparam("after_value"), bindparam("after_id")))
-        queries.append(query.order_by(*spec.order_by()).limit(bindparam("limit", type_=Integer)))
+        queries.append(query.order_by(*spec.order_by()).limit(PAGE_LIMIT))
     return tuple(queries)
 
 

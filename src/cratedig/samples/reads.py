@@ -14,7 +14,6 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
-    Integer,
     Label,
     Row,
     Select,
@@ -29,7 +28,7 @@ from sqlalchemy.types import NullType
 
 from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import Creator, Sample, SampleStep, SampleTag
-from cratedig.samples.listing import Shape, listing_of, page_parts
+from cratedig.samples.listing import PAGE_LIMIT, Shape, listing_of, page_parts
 from cratedig.samples.query import SORTS, SampleFilters, SampleSort, check_limit
 from cratedig.samples.schemas import SampleOut
 
@@ -122,7 +121,7 @@ def _page_query(shape: Shape) -> Select[Any]:
             )
         )
         .order_by(*((key.desc(), ident.desc()) if spec.descending else (key, ident)))
-        .limit(bindparam("limit", type_=Integer))
+        .limit(PAGE_LIMIT)
     )
 
 
