@@ -31,6 +31,7 @@ from bench.table import print_table
 from cratedig.db import downgrade, make_engine
 from cratedig.models import Sample
 from tests.db.conftest import ADMIN_URL
+from tests.fixtures.http_server import free_port
 
 DATABASE = "cratedig_bench_load"  # kept between runs: seeding 100k rows takes a while
 CRATEDIG = [sys.executable, "-m", "cratedig.cli"]
@@ -216,7 +217,7 @@ def measure_version(
     """Serve the code on `path` at each process count; the crowd's and one client's figures."""
     runs = []
     for processes in [int(n) for n in args.processes.split(",")]:
-        port = 8730 + processes
+        port = free_port()  # never a fixed port: other services may hold it
         server = serve(url, processes, port, root, path)
         try:
             base = f"http://127.0.0.1:{port}"

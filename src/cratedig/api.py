@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # /docs is web.routes' Swagger UI served from our own assets; ReDoc would need a CDN.
         docs_url=None,
         redoc_url=None,
+        # No OpenTelemetry here (the access log is the request record); left on, FastAPI
+        # asks OpenTelemetry's global providers on every request whether anyone listens.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     submit_rate_per_minute: int = Field(30, ge=0, le=100_000)
     trusted_proxies: str = ""
+    # Public reads (detail, status, listings) running at once per API process: each holds
+    # one pooled database connection of its own, kept open between requests.
+    read_connections: int = Field(8, ge=1, le=200)
     log_format: str = Field("auto", pattern="^(auto|text|json)$")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     # Pipeline: DBOS system database (empty: beside the app database), queue limits.

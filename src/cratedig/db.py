@@ -22,6 +22,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # An execution option marking a read-only engine: its SQLite transactions begin deferred.
 READ_ONLY = "cratedig_read_only"
+READ_CONNECTIONS = 8  # Settings.read_connections' default
 T = TypeVar("T")
 
 
@@ -41,17 +42,26 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
-def make_read_engine(engine: Engine) -> Engine:
+def make_read_engine(engine: Engine, connections: int = READ_CONNECTIONS) -> Engine:
     """An engine for the public read paths: no transaction to open and close, no ping.
 
-    PostgreSQL: a pool of its own in autocommit mode without pre-ping, so a read is one round
-    trip (each statement sees its own snapshot; `run_read` retries a lost connection).
+    PostgreSQL: a pool of its own of `connections` kept open (no overflow: a connection
+    opened for one read and closed after it costs the server a process start), in autocommit
+    mode without pre-ping, so a read is one round trip (each statement sees its own
+    snapshot; `run_read` retries a lost connection). Callers run at most `connections`
+    reads at once (Runtime.read), so none waits for the pool.
     SQLite: the same pool, beginning deferred transactions, so readers never wait for the
     write lock that `BEGIN IMMEDIATE` takes.
     """
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{READ_ONLY: True})
-    return create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    return create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=connections,
+        max_overflow=0,
+        pool_reset_on_return=None,  # autocommit: no transaction is ever left to roll back
+    )
 
 
 def run_read(engine: Engine, work: Callable[[Connection], T]) -> T:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,10 +30,15 @@ class Runtime:
     storage: Storage
     reader: Engine
     """Single-statement reads of the public API (db.make_read_engine)."""
+    _read_limiter: CapacityLimiter | None = field(default=None, repr=False)
 
-    def read(self, work: Callable[[Connection], T]) -> T:
-        """`work` on a read connection (a lost connection is retried once)."""
-        return run_read(self.reader, work)
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """`work` on a read connection in a worker thread (a lost connection is retried
+        once), at most `read_connections` at a time: the others wait here, in the event
+        loop, not for the pool in a thread."""
+        if self._read_limiter is None:  # made in the event loop that uses it
+            self._read_limiter = CapacityLimiter(self.settings.read_connections)
+        return await to_thread.run_sync(run_read, self.reader, work, limiter=self._read_limiter)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -61,7 +67,7 @@ def start_runtime(settings: Settings | None = None, *, run_migrations: bool = Tr
         engine,
         make_session_factory(engine),
         storage_from_settings(settings),
-        make_read_engine(engine),
+        make_read_engine(engine, settings.read_connections),
     )
     return _current
 

@@ -7,8 +7,9 @@ the pydantic model) and the Core rows of samples.reads (encoded straight to JSON
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -32,11 +33,25 @@ from cratedig.storage import Storage
 Document = dict[str, Any]
 _URL_FIELDS = {artifact.url_field: artifact for artifact in SAMPLE_ARTIFACTS}
 # Samples analysed before candidates were kept have none (NULL): shown as [], not an error.
-_LISTS = {"bpm_candidates", "key_candidates"}
+_LISTS = ("bpm_candidates", "key_candidates")
 _DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS, *_LISTS}
 # SampleOut's fields in order, each a column copied as it is unless derived.
 _FIELDS = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
+assert set(SampleOut.model_fields) >= _DERIVED, "a document has only SampleOut's fields"
 _CREATOR_COLUMNS = tuple(column.name for column in CREATOR_COLUMNS)  # _creator's order
+# The sample columns a document is made from, and the names of a row of them (an ORM
+# Sample's attributes read in this order make such a row; its tags and creator go apart).
+_COLUMNS = frozenset(
+    [
+        *(name for name, derived in _FIELDS if not derived),
+        *(artifact.column for artifact in SAMPLE_ARTIFACTS),
+        *_LISTS,
+        "generation",
+        "error_code",
+        "error_message",
+    ]
+)
+_ROW_NAMES = (*sorted(_COLUMNS), "tags", *_CREATOR_COLUMNS)
 
 
 class StepFields(NamedTuple):
@@ -88,20 +103,23 @@ def sample_document(
     sample: Any, tags: list[str], creator: Document | None, storage: Storage
 ) -> Document:
     """A sample as the API shows it (schemas.SampleOut): columns, tags, creator, media URLs."""
-    return _sample(_Attributes(sample), tags, creator, storage)
+    row = tuple(getattr(sample, name) if name in _COLUMNS else None for name in _ROW_NAMES)
+    document = _document_of_row(_plan(_ROW_NAMES), row, storage)
+    document["tags"], document["creator"] = tags, creator
+    return document
 
 
 def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
     """A sample document from a samples.reads row (sample, prefixed creator, tags)."""
-    # A dict of the row once: reading a Row's attributes one by one costs more than this.
-    values = dict(zip(row._fields, row, strict=True))
-    creator = None
-    if values[CREATOR_PREFIX + "id"] is not None:
-        ident, username, nickname, verified, avatar, fetched = (
-            values[name] for name in _CREATOR_COLUMNS
-        )
-        creator = _creator(ident, username, nickname, verified, avatar, fetched, storage)
-    return _sample(values, row_tags(values["tags"]), creator, storage)
+    return sample_documents_of_rows([row], storage)[0]
+
+
+def sample_documents_of_rows(rows: Sequence[Row[Any]], storage: Storage) -> list[Document]:
+    """Sample documents from samples.reads rows (sample, prefixed creator, tags)."""
+    if not rows:
+        return []
+    plan = _plan(rows[0]._fields)  # the column names once for all rows
+    return [_document_of_row(plan, row, storage) for row in rows]
 
 
 def sample_detail_document_of_row(row: Row[Any], storage: Storage) -> Document:
@@ -152,24 +170,66 @@ def _with_readings(document: Document, values: Mapping[str, Any]) -> Document:
     return document
 
 
-def _sample(
-    values: Mapping[str, Any], tags: list[str], creator: Document | None, storage: Storage
-) -> Document:
-    document: Document = {}
-    for name, derived in _FIELDS:
-        if not derived:
-            document[name] = values[name]
-        elif name in _URL_FIELDS:
-            key = values[_URL_FIELDS[name].column]
-            document[name] = media_url(storage, key, values["generation"])
-        elif name in _LISTS:
-            document[name] = values[name] or []
-        elif name == "tags":
-            document[name] = tags
-        elif name == "creator":
-            document[name] = creator
-        else:
-            document[name] = public_error_message(values["error_code"], values["error_message"])
+class _Attributes(Mapping[str, Any]):
+    """An object's attributes read as a mapping (an ORM Sample's readings)."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("attributes are read by name only")
+
+    def __len__(self) -> int:
+        raise TypeError("attributes are read by name only")
+
+
+class _Plan(NamedTuple):
+    """Where a row's columns go in a document, worked out once per column list."""
+
+    fields: tuple[tuple[str, int | None], ...]  # SampleOut's fields: plain ones' positions
+    urls: tuple[tuple[str, int], ...]  # URL field, position of its key
+    lists: tuple[tuple[str, int], ...]
+    creator: tuple[int, ...]  # positions of _CREATOR_COLUMNS
+    tags: int
+    generation: int
+    error_code: int
+    error_message: int
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(names: tuple[str, ...]) -> _Plan:
+    at = {name: number for number, name in enumerate(names)}
+    return _Plan(
+        tuple((name, None if derived else at[name]) for name, derived in _FIELDS),
+        tuple((name, at[artifact.column]) for name, artifact in _URL_FIELDS.items()),
+        tuple((name, at[name]) for name in _LISTS),
+        tuple(at[name] for name in _CREATOR_COLUMNS),
+        at["tags"],
+        at["generation"],
+        at["error_code"],
+        at["error_message"],
+    )
+
+
+def _document_of_row(plan: _Plan, row: Sequence[Any], storage: Storage) -> Document:
+    # Every field in SampleOut's order first (the derived ones as placeholders), then the
+    # derived values: assigning to a present key keeps its place.
+    document: Document = {name: None if at is None else row[at] for name, at in plan.fields}
+    version = row[plan.generation]
+    for name, at in plan.urls:
+        document[name] = media_url(storage, row[at], version)
+    for name, at in plan.lists:
+        document[name] = row[at] or []
+    document["tags"] = row_tags(row[plan.tags])
+    ident, username, nickname, verified, avatar, fetched = (row[at] for at in plan.creator)
+    if ident is not None:
+        document["creator"] = _creator(
+            ident, username, nickname, verified, avatar, fetched, storage
+        )
+    document["error_message"] = public_error_message(row[plan.error_code], row[plan.error_message])
     return document
 
 
@@ -243,19 +303,3 @@ def _step_document(sample: Any, row: Any) -> Document:
             sample.error_code if row.step == sample.step else None, row.error
         ),
     }
-
-
-class _Attributes(Mapping[str, Any]):
-    """An object's attributes read as a mapping (an ORM Sample for `_sample`)."""
-
-    def __init__(self, target: Any) -> None:
-        self._target = target
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self._target, name)
-
-    def __iter__(self) -> Iterator[str]:
-        raise TypeError("attributes are read by name only")
-
-    def __len__(self) -> int:
-        raise TypeError("attributes are read by name only")

@@ -69,19 +69,6 @@ def bpm_ranges(filters: SampleFilters) -> list[BpmRange]:
     return [(None if low is None else low * f, None if high is None else high * f) for f in factors]
 
 
-def in_bpm_ranges(value: ColumnElement[Any], ranges: list[BpmRange]) -> ColumnElement[bool]:
-    """`value` inside any of the ranges (each bound inclusive, None open)."""
-    conditions = []
-    for low, high in ranges:
-        bounds = []
-        if low is not None:
-            bounds.append(value >= low)
-        if high is not None:
-            bounds.append(value <= high)
-        conditions.append(and_(*bounds))
-    return or_(*conditions)
-
-
 @dataclass(frozen=True)
 class Page:
     """One page of samples and the cursor of the next page (None on the last)."""
@@ -117,7 +104,7 @@ class SortSpec:
         ident = Sample.id.desc() if self.descending else Sample.id.asc()
         return [key, ident]
 
-    def after(self, value: Any, ident: uuid.UUID) -> ColumnElement[bool]:
+    def after(self, value: Any, ident: Any) -> ColumnElement[bool]:
         """Rows strictly after (value, ident) in this order."""
         key = self.expression
         id_after = Sample.id < ident if self.descending else Sample.id > ident

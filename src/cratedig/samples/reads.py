@@ -28,8 +28,8 @@ from sqlalchemy.types import NullType
 
 from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import Creator, Sample, SampleStep, SampleTag
+from cratedig.samples.listing import PAGE_LIMIT, Shape, listing_of, page_parts
 from cratedig.samples.query import SORTS, SampleFilters, SampleSort, check_limit
-from cratedig.samples.repository import page_queries
 from cratedig.samples.schemas import SampleOut
 
 CREATOR_PREFIX = "creator__"
@@ -105,40 +105,41 @@ class SampleReads:
     def progress(self, sample_id: uuid.UUID) -> list[Row[Any]]:
         """The sample's progress columns, one row per recorded step of its current
         generation (prefixed step columns, None when no step is recorded); [] if no sample."""
-        return list(self.connection.execute(_PROGRESS_QUERY, {"sample_id": sample_id}))
+        return list(self.connection.execute(_PROGRESS_QUERY, {"sample_id": sample_id}).all())
 
     def page(
         self, filters: SampleFilters, sort: SampleSort, cursor: str | None, limit: int
     ) -> list[Row[Any]]:
         """Up to limit + 1 rows of a listing after `cursor`, each with its creator, tags and
         `sort_key` (the value a cursor carries), in one statement: the index-ordered parts of
-        repository.page_queries pick ids and sort keys, merged and joined by the database."""
+        listing.page_parts pick ids and sort keys, merged and joined by the database."""
         check_limit(limit)
-        spec = SORTS[sort]
-        sort_key: Label[Any] = spec.expression.label("sort_key")
-        # Only two columns go through the subqueries: building a subquery's column
-        # collection costs per column, every request.
-        parts = [
-            query.with_only_columns(Sample.id, sort_key)
-            for query in page_queries(self.connection, filters, sort, cursor, limit)
-        ]
-        page = _merged(parts, self.connection.dialect.name).subquery("page")
-        samples, creators = Sample.__table__, Creator.__table__
-        key, ident = page.c.sort_key, page.c.id
-        query = (
-            select(*SAMPLE_COLUMNS, key, *CREATOR_COLUMNS, self._tags(samples.c.id))
-            .select_from(
-                page.join(samples, samples.c.id == ident).outerjoin(
-                    creators, creators.c.id == samples.c.creator_id
-                )
-            )
-            .order_by(*((key.desc(), ident.desc()) if spec.descending else (key, ident)))
-            .limit(limit + 1)
-        )
-        return list(self.connection.execute(query))
+        shape, params = listing_of(self.connection, filters, sort, cursor, limit)
+        # all(): one fetchall from the driver, not a fetchone per row.
+        return list(self.connection.execute(_page_query(shape), params).all())
 
-    def _tags(self, sample_id: ColumnElement[Any]) -> Label[Any]:
-        return _tags(sample_id, self.connection.dialect.name)
+
+@functools.lru_cache(maxsize=512)
+def _page_query(shape: Shape) -> Select[Any]:
+    """One page of a listing of this shape (its parameters: listing.listing_of)."""
+    assert shape.sort is not None, "a page has a sort order"
+    spec = SORTS[shape.sort]
+    sort_key: Label[Any] = spec.expression.label("sort_key")
+    # Only two columns go through the subqueries: a subquery's columns cost per column.
+    parts = [query.with_only_columns(Sample.id, sort_key) for query in page_parts(shape)]
+    page = _merged(parts, shape.dialect).subquery("page")
+    samples, creators = Sample.__table__, Creator.__table__
+    key, ident = page.c.sort_key, page.c.id
+    return (
+        select(*SAMPLE_COLUMNS, key, *CREATOR_COLUMNS, _tags(samples.c.id, shape.dialect))
+        .select_from(
+            page.join(samples, samples.c.id == ident).outerjoin(
+                creators, creators.c.id == samples.c.creator_id
+            )
+        )
+        .order_by(*((key.desc(), ident.desc()) if spec.descending else (key, ident)))
+        .limit(PAGE_LIMIT)
+    )
 
 
 def _tags(sample_id: ColumnElement[Any], dialect: str) -> Label[Any]:

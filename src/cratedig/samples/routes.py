@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Connection
 
 from cratedig.deps import AdminDep, RuntimeDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, error_responses, source_error
@@ -18,7 +19,7 @@ from cratedig.samples.documents import (
     progress_document_of_rows,
     sample_detail_document,
     sample_detail_document_of_row,
-    sample_document_of_row,
+    sample_documents_of_rows,
 )
 from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
@@ -93,7 +94,7 @@ def submit(
     response_model=SamplePage,
     responses={304: NOT_MODIFIED, **error_responses(401, 403, 503)},
 )
-def list_samples(
+async def list_samples(
     request: Request,
     runtime: RuntimeDep,
     settings: SettingsDep,
@@ -143,31 +144,40 @@ def list_samples(
         creator=creator,
         q=q,
     )
+    # The status filter is for admins: their view is never stored by a shared cache.
+    cache_control = LISTING if status is None else PRIVATE
+
+    def answer(reader: Connection) -> Response:
+        rows = SampleReads(reader).page(filters, sort, cursor, limit)
+        items = sample_documents_of_rows(rows[:limit], runtime.storage)
+        last = rows[limit - 1] if len(rows) > limit else None
+        page = {
+            "items": items,
+            "next_cursor": cursor_after(sort, last.sort_key, last.id) if last else None,
+        }
+        return cached_json(request, page, cache_control)
+
     try:
-        rows = runtime.read(lambda reader: SampleReads(reader).page(filters, sort, cursor, limit))
+        return await runtime.read(answer)
     except InvalidCursorError as error:
         raise ApiError(422, "invalid_cursor", f"cursor: {error}", "cursor") from error
-    items = [sample_document_of_row(row, runtime.storage) for row in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    page = {
-        "items": items,
-        "next_cursor": cursor_after(sort, last.sort_key, last.id) if last else None,
-    }
-    # The status filter is for admins: their view is never stored by a shared cache.
-    return cached_json(request, page, LISTING if status is None else PRIVATE)
 
 
 @router.get(
     "/samples/{sample_id}", response_model=SampleDetail, responses={304: NOT_MODIFIED, **FOUND}
 )
-def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
+async def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
     """One sample (any status) with its creator card, tags, media URLs, the analysis' own
     reading and an admin's corrections."""
-    row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
-    if row is None:
-        raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    document = sample_detail_document_of_row(row, runtime.storage)
-    return cached_json(request, document, _cache_control(row.status))
+
+    def answer(reader: Connection) -> Response:
+        row = SampleReads(reader).detail(sample_id)
+        if row is None:
+            raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
+        document = sample_detail_document_of_row(row, runtime.storage)
+        return cached_json(request, document, _cache_control(row.status))
+
+    return await runtime.read(answer)
 
 
 @router.patch("/samples/{sample_id}", response_model=SampleDetail, responses=ADMIN_FOUND)
@@ -211,12 +221,17 @@ def similar_samples(
     response_model=SampleProgress,
     responses={304: NOT_MODIFIED, **error_responses(404)},
 )
-def get_status(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
+async def get_status(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
     """Processing progress: status, step n of N, attempts, error, timings per step."""
-    rows = runtime.read(lambda reader: SampleReads(reader).progress(sample_id))
-    if not rows:
-        raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    return cached_json(request, progress_document_of_rows(rows), _cache_control(rows[0].status))
+
+    def answer(reader: Connection) -> Response:
+        rows = SampleReads(reader).progress(sample_id)
+        if not rows:
+            raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
+        document = progress_document_of_rows(rows)
+        return cached_json(request, document, _cache_control(rows[0].status))
+
+    return await runtime.read(answer)
 
 
 def _cache_control(status: SampleStatus) -> str:
