@@ -1,0 +1,119 @@
+"""Bars from beats: beats per bar (2, 3 or 4) and which beats are downbeats, numpy only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from cratedig.media.tempo import Envelopes
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+# Window of each beat's pitch-class snapshot: ~170 ms at 48 kHz resolves bass semitones well
+# enough to see a chord change.
+CHROMA_SECONDS = 0.17
+CHROMA_RANGE = (55.0, 4000.0)  # Hz: bass notes up to the top of most chords
+# Samples of the onset envelope per beat in the rhythm pattern (a 16th-note and a triplet grid).
+PATTERN_STEPS = 12
+# Weights of a beat's downbeat evidence: the kick/bass onset on it and the harmony changing on it.
+LOW_WEIGHT, CHANGE_WEIGHT = 1.0, 1.0
+METERS = (2, 3, 4)
+SIMPLE_METERS = (3, 4)
+# Two beats a bar (6/8 read at the dotted quarter) when beats divide in three and a 2-beat bar
+# explains the evidence nearly as well as a 4-beat one.
+COMPOUND_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The clip's meter in beats per bar and the indices of the beats that start a bar."""
+
+    beats_per_bar: int
+    downbeat_indices: npt.NDArray[np.int64]
+
+
+def find_bars(mono: F32, sample_rate: int, env: Envelopes, beats: F64) -> Bars | None:
+    """Meter and bar phase from the kick/bass onsets and harmonic changes on each beat: the bar
+    length whose best position stands out most (2 only for beats that divide in three)."""
+    if beats.size < 4:
+        return None
+    chroma = _unit_rows(beat_chroma(mono, sample_rate, beats))
+    change = np.r_[0.0, 1.0 - np.sum(chroma[1:] * chroma[:-1], axis=1)]
+    low = _at_beats(env.bands[0], env.fps, beats)
+    evidence = LOW_WEIGHT * _zscore(low) + CHANGE_WEIGHT * _zscore(change)
+    contrasts = {m: _phase_contrast(evidence, m) for m in METERS}
+    meter = max(SIMPLE_METERS, key=lambda m: contrasts[m][0])
+    if meter == 4 and _ternary(env, beats) and contrasts[2][0] >= COMPOUND_SHARE * contrasts[4][0]:
+        meter = 2
+    phase = contrasts[meter][1]
+    return Bars(meter, np.arange(phase, beats.size, meter, dtype=np.int64))
+
+
+def _phase_contrast(evidence: F64, meter: int) -> tuple[float, int]:
+    """How far the best bar position's mean evidence stands above the mean, and that position."""
+    means = [float(np.mean(evidence[p::meter])) for p in range(min(meter, evidence.size))]
+    phase = int(np.argmax(means))
+    return means[phase] - float(np.mean(evidence)), phase
+
+
+def _ternary(env: Envelopes, beats: F64) -> bool:
+    """Whether beats divide in three (onsets at 1/3 and 2/3 of the beat, not at 1/2)."""
+    pattern = beat_patterns(env, beats).reshape(beats.size, 3, PATTERN_STEPS).sum(axis=(0, 1))
+    thirds = min(pattern[PATTERN_STEPS // 3], pattern[2 * PATTERN_STEPS // 3])
+    return bool(thirds > pattern[PATTERN_STEPS // 2])
+
+
+def beat_chroma(mono: F32, sample_rate: int, beats: F64) -> F64:
+    """A 12-bin pitch-class magnitude snapshot just after each beat."""
+    n_fft = 1 << round(np.log2(sample_rate * CHROMA_SECONDS))
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    inside = np.flatnonzero((freqs >= CHROMA_RANGE[0]) & (freqs <= CHROMA_RANGE[1]))
+    classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
+    starts = np.clip((beats * sample_rate).astype(np.int64), 0, max(0, mono.size - n_fft))
+    if mono.size < n_fft:
+        return np.zeros((beats.size, 12))
+    frames = mono[starts[:, None] + np.arange(n_fft)[None, :]] * np.hanning(n_fft)
+    mag = np.abs(np.fft.rfft(frames, axis=1))[:, inside]
+    out = np.zeros((beats.size, 12))
+    for pc in range(12):
+        out[:, pc] = mag[:, classes == pc].sum(axis=1)
+    return out
+
+
+def beat_patterns(env: Envelopes, beats: F64) -> F64:
+    """Each beat's onset envelope per band sampled at PATTERN_STEPS points across the beat."""
+    ends = np.r_[beats[1:], 2 * beats[-1] - beats[-2]]
+    steps = np.arange(PATTERN_STEPS) / PATTERN_STEPS
+    times = beats[:, None] + (ends - beats)[:, None] * steps[None, :]
+    frames = np.arange(env.bands.shape[1]) / env.fps
+    rows = [np.interp(times, frames, band, right=0.0) for band in env.bands]
+    return np.hstack(rows)
+
+
+def _at_beats(band: F64, fps: float, beats: F64) -> F64:
+    """The strongest onset within ±2 frames of each beat."""
+    centre = np.clip(np.rint(beats * fps).astype(np.int64) - 3, 0, band.size - 1)
+    near = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, band.size - 1)
+    return np.asarray(band[near].max(axis=1), dtype=np.float64)
+
+
+def _lag_similarity(features: F64, lag: int) -> float:
+    """Mean cosine similarity of each beat's features with those `lag` beats later."""
+    if features.shape[0] <= lag:
+        return -np.inf
+    a, b = features[:-lag], features[lag:]
+    return float(np.mean(np.sum(a * b, axis=1)) / 2.0)
+
+
+def _unit_rows(x: F64) -> F64:
+    centred = x - x.mean(axis=0, keepdims=True)
+    norm = np.linalg.norm(centred, axis=1, keepdims=True)
+    return np.asarray(centred / np.where(norm > 0, norm, 1.0), dtype=np.float64)
+
+
+def _zscore(x: F64) -> F64:
+    std = float(x.std())
+    return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
