@@ -19,16 +19,18 @@ from cratedig.artifacts import AVATAR_THUMB, SAMPLE_ARTIFACTS, is_external
 from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.public_errors import public_error_message
 from cratedig.samples.reads import CREATOR_COLUMNS, CREATOR_PREFIX, STEP_PREFIX
-from cratedig.samples.schemas import SampleOut
+from cratedig.samples.schemas import SampleDetail, SampleOut
 from cratedig.storage import Storage
 
 Document = dict[str, Any]
 _URL_FIELDS = {artifact.url_field: artifact for artifact in SAMPLE_ARTIFACTS}
-# Samples analysed before candidates were kept have none (NULL): shown as [], not an error.
-_LISTS = {"bpm_candidates", "key_candidates"}
+# Samples analysed before candidates or beats were kept have none (NULL): shown as [].
+_LISTS = {"bpm_candidates", "key_candidates", "beats", "downbeats", "loops"}
 _DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS, *_LISTS}
-# SampleOut's fields in order, each a column copied as it is unless derived.
-_FIELDS = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
+Fields = tuple[tuple[str, bool], ...]
+# SampleOut's (SampleDetail's) fields in order, each a column copied as it is unless derived.
+_FIELDS: Fields = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
+_DETAIL_FIELDS: Fields = tuple((name, name in _DERIVED) for name in SampleDetail.model_fields)
 _CREATOR_COLUMNS = tuple(column.name for column in CREATOR_COLUMNS)  # _creator's order
 
 
@@ -84,8 +86,9 @@ def sample_document(
     return _sample(_Attributes(sample), tags, creator, storage)
 
 
-def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
-    """A sample document from a samples.reads row (sample, prefixed creator, tags)."""
+def sample_document_of_row(row: Row[Any], storage: Storage, detail: bool = False) -> Document:
+    """A sample document from a samples.reads row (sample, prefixed creator, tags); with
+    `detail`, schemas.SampleDetail's (from a SampleReads.detail row)."""
     # A dict of the row once: reading a Row's attributes one by one costs more than this.
     values = dict(zip(row._fields, row, strict=True))
     creator = None
@@ -94,14 +97,19 @@ def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
             values[name] for name in _CREATOR_COLUMNS
         )
         creator = _creator(ident, username, nickname, verified, avatar, fetched, storage)
-    return _sample(values, row_tags(values["tags"]), creator, storage)
+    fields = _DETAIL_FIELDS if detail else _FIELDS
+    return _sample(values, row_tags(values["tags"]), creator, storage, fields)
 
 
 def _sample(
-    values: Mapping[str, Any], tags: list[str], creator: Document | None, storage: Storage
+    values: Mapping[str, Any],
+    tags: list[str],
+    creator: Document | None,
+    storage: Storage,
+    fields: Fields = _FIELDS,
 ) -> Document:
     document: Document = {}
-    for name, derived in _FIELDS:
+    for name, derived in fields:
         if not derived:
             document[name] = values[name]
         elif name in _URL_FIELDS:

@@ -30,7 +30,7 @@ from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import Creator, Sample, SampleStep, SampleTag
 from cratedig.samples.query import SORTS, SampleFilters, SampleSort, check_limit
 from cratedig.samples.repository import page_queries
-from cratedig.samples.schemas import SampleOut
+from cratedig.samples.schemas import SampleDetail, SampleOut
 
 CREATOR_PREFIX = "creator__"
 STEP_PREFIX = "step__"
@@ -46,6 +46,12 @@ SAMPLE_COLUMNS = tuple(
             "creator_id",
         ]
     )
+)
+# The detail adds the beat grid and the loops: long lists a listing leaves out.
+DETAIL_COLUMNS = SAMPLE_COLUMNS + tuple(
+    Sample.__table__.c[name]
+    for name in SampleDetail.model_fields
+    if name not in SampleOut.model_fields and name in Sample.__table__.c
 )
 # What a sample shows of its creator (samples.documents.creator_document).
 CREATOR_COLUMNS = tuple(
@@ -141,7 +147,7 @@ def _tags(sample_id: ColumnElement[Any], dialect: str) -> Label[Any]:
 def _detail_query(dialect: str) -> Select[Any]:
     samples = Sample.__table__
     return (
-        select(*SAMPLE_COLUMNS, *CREATOR_COLUMNS, _tags(samples.c.id, dialect))
+        select(*DETAIL_COLUMNS, *CREATOR_COLUMNS, _tags(samples.c.id, dialect))
         .select_from(samples.outerjoin(Creator.__table__))
         .where(samples.c.id == bindparam("sample_id"))
     )

@@ -29,6 +29,7 @@ from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     NO_NUL,
+    SampleDetail,
     SampleOut,
     SamplePage,
     SampleProgress,
@@ -154,14 +155,14 @@ def list_samples(
 
 
 @router.get(
-    "/samples/{sample_id}", response_model=SampleOut, responses={304: NOT_MODIFIED, **FOUND}
+    "/samples/{sample_id}", response_model=SampleDetail, responses={304: NOT_MODIFIED, **FOUND}
 )
 def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
-    """One sample with its creator, tags and media URLs (any status)."""
+    """One sample with its creator, tags, media URLs, beats and loops (any status)."""
     row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
     if row is None:
         raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    document = sample_document_of_row(row, runtime.storage)
+    document = sample_document_of_row(row, runtime.storage, detail=True)
     return cached_json(request, document, _cache_control(row.status))
 
 

@@ -119,6 +119,25 @@ class SampleOut(BaseModel):
     updated_at: datetime
 
 
+class BeatLoop(BaseModel):
+    """A loop of whole bars that joins cleanly: from a downbeat at `start` to `end` seconds."""
+
+    bars: int = Field(ge=1)
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
+class SampleDetail(SampleOut):
+    """One sample with its beat grid and loop points (the listing leaves these long lists out)."""
+
+    beats: list[float] = Field(description="beat times in seconds (ms precision)")
+    downbeats: list[float] = Field(description="times of the beats that start a bar")
+    beats_per_bar: int | None = Field(description="2 (6/8 read at the dotted quarter), 3 or 4")
+    loops: list[BeatLoop] = Field(
+        description="the cleanest-joining loop of 1, 2, 4 and 8 bars that fits, on downbeats"
+    )
+
+
 class SamplePage(BaseModel):
     """One page of a listing; pass `next_cursor` back as `cursor` for the next."""
 

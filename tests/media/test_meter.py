@@ -1,0 +1,26 @@
+"""Meter and downbeats: 3/4 against 4/4, and the bar's first beat where the chords change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cratedig.media.analysis import analyze_pcm
+from tests.fixtures.music import SR, bar_music, stereo
+
+TOLERANCE = 0.02
+
+
+@pytest.mark.parametrize(
+    ("bpm", "beats_per_bar"), [(96.0, 3), (150.0, 3), (90.0, 4), (128.0, 4), (75.0, 3)]
+)
+def test_meter_and_downbeats(bpm: float, beats_per_bar: int) -> None:
+    found = analyze_pcm(stereo(bar_music(bpm, beats_per_bar)), SR)
+    assert found.bpm == pytest.approx(bpm, rel=0.04)
+    assert found.beats_per_bar == beats_per_bar
+    bar = beats_per_bar * 60.0 / bpm
+    downbeats = np.asarray(found.downbeats)
+    # Every downbeat on a bar line (the music's bars start at 0), one a bar.
+    assert np.abs(downbeats - np.rint(downbeats / bar) * bar).max() <= TOLERANCE
+    assert np.allclose(np.diff(downbeats), bar, atol=2 * TOLERANCE)
+    assert downbeats.size >= int(16.0 / bar) - 1
