@@ -63,6 +63,8 @@ class _JoinSpectra:
         edges = np.geomspace(*BAND_RANGE, BAND_COUNT + 1)
         self.band_of = np.searchsorted(edges, freqs) - 1
         self.inside = (self.band_of >= 0) & (self.band_of < BAND_COUNT)
+        # Every bar count reuses the same downbeats: each point's spectrum is taken once.
+        self.seen: dict[float, F64] = {}
 
     def join_cost(self, start: float, end: float) -> float:
         """How audible jumping from `end` back to `start` is: what follows (or, at the clip's
@@ -85,6 +87,11 @@ class _JoinSpectra:
         return seg
 
     def _bands(self, at: float) -> F64:
+        if at not in self.seen:
+            self.seen[at] = self._measure_bands(at)
+        return self.seen[at]
+
+    def _measure_bands(self, at: float) -> F64:
         power = np.abs(np.fft.rfft(self._segment(at) * self.window)) ** 2
         bands = np.bincount(
             self.band_of[self.inside], weights=power[self.inside], minlength=BAND_COUNT
