@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cratedig.media.beats import FRAME_DELAY
 from cratedig.media.tempo import Envelopes
 
 F32 = npt.NDArray[np.float32]
@@ -16,6 +17,7 @@ F64 = npt.NDArray[np.float64]
 # enough to see a chord change.
 CHROMA_SECONDS = 0.17
 CHROMA_RANGE = (55.0, 4000.0)  # Hz: bass notes up to the top of most chords
+CHROMA_BLOCK = 128  # beats whose snapshots are computed together (8 MiB of frames at 48 kHz)
 # Samples of the onset envelope per beat in the rhythm pattern (a 16th-note and a triplet grid).
 PATTERN_STEPS = 12
 # Weights of a beat's downbeat evidence: the kick/bass onset on it and the harmony changing on it.
@@ -73,13 +75,17 @@ def beat_chroma(mono: F32, sample_rate: int, beats: F64) -> F64:
     inside = np.flatnonzero((freqs >= CHROMA_RANGE[0]) & (freqs <= CHROMA_RANGE[1]))
     classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
     starts = np.clip((beats * sample_rate).astype(np.int64), 0, max(0, mono.size - n_fft))
-    if mono.size < n_fft:
-        return np.zeros((beats.size, 12))
-    frames = mono[starts[:, None] + np.arange(n_fft)[None, :]] * np.hanning(n_fft)
-    mag = np.abs(np.fft.rfft(frames, axis=1))[:, inside]
     out = np.zeros((beats.size, 12))
-    for pc in range(12):
-        out[:, pc] = mag[:, classes == pc].sum(axis=1)
+    if mono.size < n_fft:
+        return out
+    window = np.hanning(n_fft).astype(np.float32)
+    # A block of beats at a time: a long clip's beats at once would be a large matrix.
+    for first in range(0, beats.size, CHROMA_BLOCK):
+        block = starts[first : first + CHROMA_BLOCK]
+        frames = mono[block[:, None] + np.arange(n_fft)[None, :]] * window
+        mag = np.abs(np.fft.rfft(frames, axis=1))[:, inside]
+        for pc in range(12):
+            out[first : first + block.size, pc] = mag[:, classes == pc].sum(axis=1)
     return out
 
 
@@ -95,17 +101,9 @@ def beat_patterns(env: Envelopes, beats: F64) -> F64:
 
 def _at_beats(band: F64, fps: float, beats: F64) -> F64:
     """The strongest onset within ±2 frames of each beat."""
-    centre = np.clip(np.rint(beats * fps).astype(np.int64) - 3, 0, band.size - 1)
+    centre = np.clip(np.rint(beats * fps - FRAME_DELAY).astype(np.int64), 0, band.size - 1)
     near = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, band.size - 1)
     return np.asarray(band[near].max(axis=1), dtype=np.float64)
-
-
-def _lag_similarity(features: F64, lag: int) -> float:
-    """Mean cosine similarity of each beat's features with those `lag` beats later."""
-    if features.shape[0] <= lag:
-        return -np.inf
-    a, b = features[:-lag], features[lag:]
-    return float(np.mean(np.sum(a * b, axis=1)) / 2.0)
 
 
 def _unit_rows(x: F64) -> F64:
