@@ -20,8 +20,10 @@ CHROMA_RANGE = (55.0, 4000.0)  # Hz: bass notes up to the top of most chords
 CHROMA_BLOCK = 128  # beats whose snapshots are computed together (8 MiB of frames at 48 kHz)
 # Samples of the onset envelope per beat in the rhythm pattern (a 16th-note and a triplet grid).
 PATTERN_STEPS = 12
-# Weights of a beat's downbeat evidence: the kick/bass onset on it and the harmony changing on it.
-LOW_WEIGHT, CHANGE_WEIGHT = 1.0, 1.0
+# Weights of a beat's downbeat evidence: its onset per band (the kick and bass count most; in
+# unaccented polyphony more voices start on the bar) and the harmony changing on it.
+BAND_WEIGHTS = (1.0, 0.5, 0.5)
+CHANGE_WEIGHT = 1.0
 METERS = (2, 3, 4)
 SIMPLE_METERS = (3, 4)
 # Two beats a bar (6/8 read at the dotted quarter) when beats divide in three and a 2-beat bar
@@ -38,14 +40,15 @@ class Bars:
 
 
 def find_bars(mono: F32, sample_rate: int, env: Envelopes, beats: F64) -> Bars | None:
-    """Meter and bar phase from the kick/bass onsets and harmonic changes on each beat: the bar
+    """Meter and bar phase from the onsets and harmonic changes on each beat: the bar
     length whose best position stands out most (2 only for beats that divide in three)."""
     if beats.size < 4:
         return None
     chroma = _unit_rows(beat_chroma(mono, sample_rate, beats))
     change = np.r_[0.0, 1.0 - np.sum(chroma[1:] * chroma[:-1], axis=1)]
-    low = _at_beats(env.bands[0], env.fps, beats)
-    evidence = LOW_WEIGHT * _zscore(low) + CHANGE_WEIGHT * _zscore(change)
+    evidence = CHANGE_WEIGHT * _zscore(change)
+    for weight, band in zip(BAND_WEIGHTS, env.bands, strict=True):
+        evidence += weight * _zscore(_at_beats(band, env.fps, beats))
     contrasts = {m: _phase_contrast(evidence, m) for m in METERS}
     meter = max(SIMPLE_METERS, key=lambda m: contrasts[m][0])
     if meter == 4 and _ternary(env, beats) and contrasts[2][0] >= COMPOUND_SHARE * contrasts[4][0]:
