@@ -11,7 +11,7 @@ from sqlalchemy import update
 from cratedig.artifacts import CREATOR_AVATARS, SAMPLE_ARTIFACTS
 from cratedig.http.caching import IN_FLIGHT, LISTING, PRIVATE, SETTLED, is_fresh
 from cratedig.models import Sample, SampleStatus, SampleStep, utcnow
-from cratedig.samples.service import progress, sample_out
+from cratedig.samples.service import progress, sample_detail, sample_out
 from tests.api.conftest import Api
 from tests.fixtures.factories import make_creator, make_sample
 
@@ -65,7 +65,8 @@ class TestDetail:
             assert api.client.get(path).headers["cache-control"] == cache_control
 
     def test_shows_what_the_schema_shows(self, api: Api) -> None:
-        """Every column, URL, tag and creator field: the read path equals SampleOut."""
+        """Every column, URL, tag and creator field: the read path equals SampleDetail (the
+        listing's SampleOut)."""
         kay = make_creator(username="kay", verified=True, last_fetched_at=utcnow())
         for avatar in CREATOR_AVATARS:
             avatar.store(kay, f"creators/{kay.username}/{avatar.file}")
@@ -78,6 +79,8 @@ class TestDetail:
             processed_at=utcnow(),
             generation=3,
             bpm=None,
+            beats=[0.5, 1.0],
+            beats_per_bar=4,
         )
         for n, artifact in enumerate(SAMPLE_ARTIFACTS):
             artifact.store(sample, f"samples/{sample.source_id}/{artifact.file}", 1000 + n)
@@ -88,7 +91,8 @@ class TestDetail:
             stored = session.get(Sample, sample.id)
             assert stored is not None
             expected = sample_out(stored, api.runtime.storage).model_dump(mode="json")
-        assert body == expected
+            detail = sample_detail(stored, api.runtime.storage).model_dump(mode="json")
+        assert body == detail and detail["beats"] == [0.5, 1.0] and detail["beats_per_bar"] == 4
         assert body["tags"] == ["808", "chill", "lofi"]
         assert body["creator"]["avatar_url"].endswith(f"?v={int(kay.last_fetched_at.timestamp())}")
         listed = api.client.get("/api/v1/samples").json()["items"]

@@ -80,10 +80,12 @@ def creator_document(creator: Any, storage: Storage) -> Document | None:
 
 
 def sample_document(
-    sample: Any, tags: list[str], creator: Document | None, storage: Storage
+    sample: Any, tags: list[str], creator: Document | None, storage: Storage, detail: bool = False
 ) -> Document:
-    """A sample as the API shows it (schemas.SampleOut): columns, tags, creator, media URLs."""
-    return _sample(_Attributes(sample), tags, creator, storage)
+    """A sample as the API shows it (schemas.SampleOut): columns, tags, creator, media URLs;
+    with `detail`, schemas.SampleDetail's (beats and loops too)."""
+    fields = _DETAIL_FIELDS if detail else _FIELDS
+    return _sample(_Attributes(sample), tags, creator, storage, fields)
 
 
 def sample_document_of_row(row: Row[Any], storage: Storage, detail: bool = False) -> Document:

@@ -17,7 +17,7 @@ from cratedig.models import Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
 from cratedig.samples.documents import creator_document, progress_document, sample_document
 from cratedig.samples.repository import SampleRepository
-from cratedig.samples.schemas import SampleOut, SampleProgress
+from cratedig.samples.schemas import SampleDetail, SampleOut, SampleProgress
 from cratedig.sources.errors import SourceError, SourceErrorCode
 from cratedig.sources.tiktok import resolve_short_link
 from cratedig.sources.urls import SourceKind, parse_source_url
@@ -35,6 +35,13 @@ def sample_out(sample: Sample, storage: Storage) -> SampleOut:
     """A sample as the API shows it: its columns, tags, creator and media URLs."""
     creator = creator_document(sample.creator, storage)
     return SampleOut.model_validate(sample_document(sample, sample.tags, creator, storage))
+
+
+def sample_detail(sample: Sample, storage: Storage) -> SampleDetail:
+    """A sample as its detail route shows it: sample_out's fields, the beat grid and loops."""
+    creator = creator_document(sample.creator, storage)
+    document = sample_document(sample, sample.tags, creator, storage, detail=True)
+    return SampleDetail.model_validate(document)
 
 
 def normalize_key(value: str) -> str:
