@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cratedig.media.analysis import analyze_pcm
-from tests.fixtures.music import SR, bar_music, stereo
+from tests.fixtures.music import SR, bar_music, drum_groove, stereo
 
 TOLERANCE = 0.02
 
@@ -24,3 +24,10 @@ def test_meter_and_downbeats(bpm: float, beats_per_bar: int) -> None:
     assert np.abs(downbeats - np.rint(downbeats / bar) * bar).max() <= TOLERANCE
     assert np.allclose(np.diff(downbeats), bar, atol=2 * TOLERANCE)
     assert downbeats.size >= int(16.0 / bar) - 1
+
+
+def test_too_few_beats_to_tell_read_as_four() -> None:
+    # Six or seven beats cannot show whether bars repeat every 3 or 4 beats: the common 4.
+    found = analyze_pcm(stereo(drum_groove(120.0, seconds=3.5)), SR)
+    assert 4 <= len(found.beats) < 9
+    assert found.beats_per_bar == 4

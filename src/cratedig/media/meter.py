@@ -29,6 +29,9 @@ SIMPLE_METERS = (3, 4)
 # Two beats a bar (6/8 read at the dotted quarter) when beats divide in three and a 2-beat bar
 # explains the evidence nearly as well as a 4-beat one.
 COMPOUND_SHARE = 0.8
+# Fewer beats than this cannot show whether bars repeat every 3 or 4: such a clip gets the
+# common 4 (its downbeat still chosen by the evidence).
+MIN_BEATS_FOR_METER = 9
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,11 @@ def find_bars(mono: F32, sample_rate: int, env: Envelopes, beats: F64) -> Bars |
         evidence += weight * _zscore(_at_beats(band, env.fps, beats))
     contrasts = {m: _phase_contrast(evidence, m) for m in METERS}
     meter = max(SIMPLE_METERS, key=lambda m: contrasts[m][0])
-    if meter == 4 and _ternary(env, beats) and contrasts[2][0] >= COMPOUND_SHARE * contrasts[4][0]:
+    if beats.size < MIN_BEATS_FOR_METER:
+        meter = 4
+    elif (
+        meter == 4 and _ternary(env, beats) and contrasts[2][0] >= COMPOUND_SHARE * contrasts[4][0]
+    ):
         meter = 2
     phase = contrasts[meter][1]
     return Bars(meter, np.arange(phase, beats.size, meter, dtype=np.int64))
