@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cratedig.media.analysis import analyze_pcm
-from cratedig.media.beats import track_beats
+from cratedig.media.beats import extend_to_start, track_beats
 from cratedig.media.tempo import onset_envelopes
 from tests.fixtures.music import SR, bar_music, click_track, drum_groove, stereo, white_noise
 
@@ -36,6 +36,14 @@ def test_the_beats_follow_the_clicks_not_the_clip_start() -> None:
     beats = track_beats(onset_envelopes(clicks, SR), 96.0)
     assert off_grid(beats - 0.3, 96.0).max() <= TOLERANCE
     assert beats.size >= 17
+    # Silence before the first click: the grid is not carried back into it.
+    assert extend_to_start(beats, 96.0, clicks, SR)[0] >= 0.3 - TOLERANCE
+
+
+def test_a_beat_on_the_first_sample_is_found() -> None:
+    # The envelope has no frame for t=0; a clip that sounds there gets its grid carried back.
+    found = analyze_pcm(stereo(bar_music(120.0, 4)), SR)
+    assert found.beats[0] <= TOLERANCE and found.downbeats[0] <= TOLERANCE
 
 
 def test_played_in_timing_is_followed() -> None:

@@ -16,9 +16,10 @@ def test_loops_have_the_bar_lengths_and_start_on_downbeats(bpm: float, beats_per
     found = analyze_pcm(stereo(bar_music(bpm, beats_per_bar, seconds)), SR)
     assert found.bpm is not None and found.beats_per_bar == beats_per_bar
     bar = beats_per_bar * 60.0 / found.bpm
-    fitting = [n for n in (1, 2, 4, 8) if any(d + n * bar <= seconds for d in found.downbeats)]
-    assert [loop.bars for loop in found.loops] == fitting
-    assert 1 in fitting and 2 in fitting
+    # A loop may end up to 2 ms past the clip (a rounding of the bar length), cut at its end.
+    fits = [n for n in (1, 2, 4, 8) if any(d + n * bar <= seconds + 0.002 for d in found.downbeats)]
+    assert [loop.bars for loop in found.loops] == fits
+    assert {1, 2, 4} <= set(fits)
     for loop in found.loops:
         assert loop.start in found.downbeats
         assert loop.end - loop.start == pytest.approx(loop.bars * bar, abs=0.002)

@@ -8,6 +8,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cratedig.media.tempo import LAG, Envelopes
 
+F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 # Band weights (low, mid, high) of the envelope the beats are placed on: unlike the tempo
@@ -23,6 +24,11 @@ FRAME_DELAY = LAG + 1.0
 # Beats at either end whose onset is this far under the typical beat's are the tracker running
 # on into silence, not beats.
 WEAK_EDGE = 0.15
+# A beat in the clip's first frames has no envelope frame of its own (the flux needs frames
+# before it): the grid is carried back to it when the clip sounds there, this early at most.
+EARLIEST = -0.015
+# "Sounds there": the first 100 ms at least this share of the clip's RMS level.
+AUDIBLE_SHARE = 0.1
 
 
 def beat_envelope(env: Envelopes) -> F64:
@@ -42,6 +48,21 @@ def track_beats(env: Envelopes, bpm: float, hop_seconds: float | None = None) ->
     frames = _trim_weak_edges(frames, local)
     hop = 1.0 / env.fps if hop_seconds is None else hop_seconds
     return np.asarray((frames + FRAME_DELAY) * hop, dtype=np.float64)
+
+
+def extend_to_start(beats: F64, bpm: float, mono: F32, sample_rate: int) -> F64:
+    """Carry the beat grid back to the clip's first moments when the clip sounds there."""
+    period = 60.0 / bpm
+    if beats.size == 0 or beats[0] - period < EARLIEST:
+        return beats
+    head = mono[: int(0.1 * sample_rate)].astype(np.float64)
+    level = float(np.sqrt(np.mean(head * head))) if head.size else 0.0
+    overall = float(np.sqrt(np.dot(mono, mono) / max(mono.size, 1)))
+    if level < AUDIBLE_SHARE * overall:
+        return beats
+    count = int((beats[0] - EARLIEST) // period)
+    earlier = beats[0] - period * np.arange(count, 0, -1)
+    return np.concatenate([np.maximum(earlier, 0.0), beats])
 
 
 def _local_score(onset: F64, period: float) -> F64:
