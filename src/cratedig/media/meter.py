@@ -48,7 +48,8 @@ def find_bars(mono: F32, sample_rate: int, env: Envelopes, beats: F64) -> Bars |
     if beats.size < 4:
         return None
     chroma = _unit_rows(beat_chroma(mono, sample_rate, beats))
-    change = np.r_[0.0, 1.0 - np.sum(chroma[1:] * chroma[:-1], axis=1)]
+    # The first beat has no harmony before it to change from: no evidence, either way.
+    change = np.r_[np.nan, 1.0 - np.sum(chroma[1:] * chroma[:-1], axis=1)]
     evidence = CHANGE_WEIGHT * _zscore(change)
     for weight, band in zip(BAND_WEIGHTS, env.bands, strict=True):
         evidence += weight * _zscore(_at_beats(band, env.fps, beats))
@@ -110,10 +111,13 @@ def beat_patterns(env: Envelopes, beats: F64) -> F64:
 
 
 def _at_beats(band: F64, fps: float, beats: F64) -> F64:
-    """The strongest onset within ±2 frames of each beat."""
-    centre = np.clip(np.rint(beats * fps - FRAME_DELAY).astype(np.int64), 0, band.size - 1)
+    """The strongest onset within ±2 frames of each beat (NaN for a beat before the envelope's
+    first frame: a beat carried back to the clip's start has no onset measured)."""
+    frame = np.rint(beats * fps - FRAME_DELAY).astype(np.int64)
+    centre = np.clip(frame, 0, band.size - 1)
     near = np.clip(centre[:, None] + np.arange(-2, 3)[None, :], 0, band.size - 1)
-    return np.asarray(band[near].max(axis=1), dtype=np.float64)
+    strongest = np.asarray(band[near].max(axis=1), dtype=np.float64)
+    return np.where(frame < 0, np.nan, strongest)
 
 
 def _unit_rows(x: F64) -> F64:
@@ -123,5 +127,9 @@ def _unit_rows(x: F64) -> F64:
 
 
 def _zscore(x: F64) -> F64:
-    std = float(x.std())
-    return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
+    """Standard scores; an unknown (NaN) value scores 0, the mean."""
+    known = x[np.isfinite(x)]
+    std = float(known.std()) if known.size else 0.0
+    if std == 0:
+        return np.zeros_like(x)
+    return np.nan_to_num((x - known.mean()) / std, nan=0.0)
