@@ -132,4 +132,4 @@ def _zscore(x: F64) -> F64:
     std = float(known.std()) if known.size else 0.0
     if std == 0:
         return np.zeros_like(x)
-    return np.nan_to_num((x - known.mean()) / std, nan=0.0)
+    return np.asarray(np.nan_to_num((x - known.mean()) / std, nan=0.0), dtype=np.float64)
