@@ -11,7 +11,7 @@ from sqlalchemy import text
 from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import SampleStatus
 from cratedig.runtime import Runtime
-from cratedig.samples.documents import sample_document_of_row
+from cratedig.samples.documents import sample_detail_document_of_row
 from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import SampleDetail
@@ -86,7 +86,7 @@ def test_a_video_url_becomes_a_completed_sample(
         assert all(s.finished_at is not None and s.attempts == 1 for s in steps)
     # The sample detail the API serves carries the beat grid and the loops as stored.
     row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
-    detail = SampleDetail.model_validate(sample_document_of_row(row, runtime.storage, detail=True))
+    detail = SampleDetail.model_validate(sample_detail_document_of_row(row, runtime.storage))
     assert detail.beats == sample.beats and detail.beats_per_bar == sample.beats_per_bar
     assert [loop.model_dump() for loop in detail.loops] == sample.loops
 

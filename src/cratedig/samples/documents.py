@@ -15,22 +15,27 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Row
 
-from cratedig.artifacts import AVATAR_THUMB, SAMPLE_ARTIFACTS, is_external
+from cratedig.artifacts import (
+    AVATAR_LARGE,
+    AVATAR_MEDIUM,
+    AVATAR_THUMB,
+    SAMPLE_ARTIFACTS,
+    is_external,
+)
 from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.public_errors import public_error_message
+from cratedig.samples.corrections import analysis_of, corrections_of
 from cratedig.samples.reads import CREATOR_COLUMNS, CREATOR_PREFIX, STEP_PREFIX
-from cratedig.samples.schemas import SampleDetail, SampleOut
+from cratedig.samples.schemas import SampleOut
 from cratedig.storage import Storage
 
 Document = dict[str, Any]
 _URL_FIELDS = {artifact.url_field: artifact for artifact in SAMPLE_ARTIFACTS}
-# Samples analysed before candidates or beats were kept have none (NULL): shown as [].
-_LISTS = {"bpm_candidates", "key_candidates", "beats", "downbeats", "loops"}
+# Samples analysed before candidates were kept have none (NULL): shown as [], not an error.
+_LISTS = {"bpm_candidates", "key_candidates"}
 _DERIVED = {"tags", "creator", "error_message", *_URL_FIELDS, *_LISTS}
-Fields = tuple[tuple[str, bool], ...]
-# SampleOut's (SampleDetail's) fields in order, each a column copied as it is unless derived.
-_FIELDS: Fields = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
-_DETAIL_FIELDS: Fields = tuple((name, name in _DERIVED) for name in SampleDetail.model_fields)
+# SampleOut's fields in order, each a column copied as it is unless derived.
+_FIELDS = tuple((name, name in _DERIVED) for name in SampleOut.model_fields)
 _CREATOR_COLUMNS = tuple(column.name for column in CREATOR_COLUMNS)  # _creator's order
 
 
@@ -80,17 +85,14 @@ def creator_document(creator: Any, storage: Storage) -> Document | None:
 
 
 def sample_document(
-    sample: Any, tags: list[str], creator: Document | None, storage: Storage, detail: bool = False
+    sample: Any, tags: list[str], creator: Document | None, storage: Storage
 ) -> Document:
-    """A sample as the API shows it (schemas.SampleOut): columns, tags, creator, media URLs;
-    with `detail`, schemas.SampleDetail's (beats and loops too)."""
-    fields = _DETAIL_FIELDS if detail else _FIELDS
-    return _sample(_Attributes(sample), tags, creator, storage, fields)
+    """A sample as the API shows it (schemas.SampleOut): columns, tags, creator, media URLs."""
+    return _sample(_Attributes(sample), tags, creator, storage)
 
 
-def sample_document_of_row(row: Row[Any], storage: Storage, detail: bool = False) -> Document:
-    """A sample document from a samples.reads row (sample, prefixed creator, tags); with
-    `detail`, schemas.SampleDetail's (from a SampleReads.detail row)."""
+def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
+    """A sample document from a samples.reads row (sample, prefixed creator, tags)."""
     # A dict of the row once: reading a Row's attributes one by one costs more than this.
     values = dict(zip(row._fields, row, strict=True))
     creator = None
@@ -99,19 +101,66 @@ def sample_document_of_row(row: Row[Any], storage: Storage, detail: bool = False
             values[name] for name in _CREATOR_COLUMNS
         )
         creator = _creator(ident, username, nickname, verified, avatar, fetched, storage)
-    fields = _DETAIL_FIELDS if detail else _FIELDS
-    return _sample(values, row_tags(values["tags"]), creator, storage, fields)
+    return _sample(values, row_tags(values["tags"]), creator, storage)
+
+
+def sample_detail_document_of_row(row: Row[Any], storage: Storage) -> Document:
+    """A detail document (schemas.SampleDetail) from a samples.reads detail row."""
+    values = dict(zip(row._fields, row, strict=True))
+    document = sample_document_of_row(row, storage)
+    if document["creator"] is not None:
+        card = {name: values[CREATOR_PREFIX + name] for name in _CARD_FIELDS}
+        document["creator"] = _card(document["creator"], card, storage)
+    return _with_readings(document, values)
+
+
+def sample_detail_document(sample: Any, storage: Storage) -> Document:
+    """A detail document (schemas.SampleDetail) from an ORM Sample with its creator."""
+    creator = creator_document(sample.creator, storage)
+    document = sample_document(sample, sample.tags, creator, storage)
+    if creator is not None:
+        card = {name: getattr(sample.creator, name) for name in _CARD_FIELDS}
+        document["creator"] = _card(creator, card, storage)
+    return _with_readings(document, _Attributes(sample))
+
+
+_CARD_FIELDS = (
+    "avatar_medium_key",
+    "avatar_large_key",
+    "last_fetched_at",
+    "follower_count",
+    "following_count",
+    "heart_count",
+    "video_count",
+)
+
+
+def _card(creator: Document, values: Mapping[str, Any], storage: Storage) -> Document:
+    """The creator summary grown into the card: every avatar size and follower counts."""
+    version = avatar_version(values["last_fetched_at"])
+    card = dict(creator)
+    for avatar in (AVATAR_MEDIUM, AVATAR_LARGE):
+        card[avatar.url_field] = media_url(storage, values[avatar.column], version)
+    for name in ("follower_count", "following_count", "heart_count", "video_count"):
+        card[name] = values[name]
+    return card
+
+
+def _with_readings(document: Document, values: Mapping[str, Any]) -> Document:
+    document["analysis"] = analysis_of(values)
+    document["corrections"] = corrections_of(values)
+    # Samples analysed before beats were kept have none (NULL): shown as [] and null.
+    for name in ("beats", "downbeats", "loops"):
+        document[name] = values[name] or []
+    document["beats_per_bar"] = values["beats_per_bar"]
+    return document
 
 
 def _sample(
-    values: Mapping[str, Any],
-    tags: list[str],
-    creator: Document | None,
-    storage: Storage,
-    fields: Fields = _FIELDS,
+    values: Mapping[str, Any], tags: list[str], creator: Document | None, storage: Storage
 ) -> Document:
     document: Document = {}
-    for name, derived in fields:
+    for name, derived in _FIELDS:
         if not derived:
             document[name] = values[name]
         elif name in _URL_FIELDS:

@@ -30,7 +30,7 @@ from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import Creator, Sample, SampleStep, SampleTag
 from cratedig.samples.query import SORTS, SampleFilters, SampleSort, check_limit
 from cratedig.samples.repository import page_queries
-from cratedig.samples.schemas import SampleDetail, SampleOut
+from cratedig.samples.schemas import SampleOut
 
 CREATOR_PREFIX = "creator__"
 STEP_PREFIX = "step__"
@@ -47,16 +47,31 @@ SAMPLE_COLUMNS = tuple(
         ]
     )
 )
-# The detail adds the beat grid and the loops: long lists a listing leaves out.
-DETAIL_COLUMNS = SAMPLE_COLUMNS + tuple(
-    Sample.__table__.c[name]
-    for name in SampleDetail.model_fields
-    if name not in SampleOut.model_fields and name in Sample.__table__.c
-)
 # What a sample shows of its creator (samples.documents.creator_document).
 CREATOR_COLUMNS = tuple(
     Creator.__table__.c[name].label(CREATOR_PREFIX + name)
     for name in ("id", "username", "nickname", "verified", "avatar_thumb_key", "last_fetched_at")
+)
+# What the detail shows on top: the analysis' reading, the corrections, the creator card.
+DETAIL_COLUMNS = tuple(
+    Sample.__table__.c[f"{kind}_{name}"]
+    for kind in ("analysed", "corrected")
+    for name in ("bpm", "key", "scale")
+)
+# The beat grid and the loops: long lists only the detail shows.
+RHYTHM_COLUMNS = tuple(
+    Sample.__table__.c[name] for name in ("beats", "downbeats", "beats_per_bar", "loops")
+)
+CARD_COLUMNS = tuple(
+    Creator.__table__.c[name].label(CREATOR_PREFIX + name)
+    for name in (
+        "avatar_medium_key",
+        "avatar_large_key",
+        "follower_count",
+        "following_count",
+        "heart_count",
+        "video_count",
+    )
 )
 PROGRESS_COLUMNS = tuple(
     Sample.__table__.c[name]
@@ -147,7 +162,14 @@ def _tags(sample_id: ColumnElement[Any], dialect: str) -> Label[Any]:
 def _detail_query(dialect: str) -> Select[Any]:
     samples = Sample.__table__
     return (
-        select(*DETAIL_COLUMNS, *CREATOR_COLUMNS, _tags(samples.c.id, dialect))
+        select(
+            *SAMPLE_COLUMNS,
+            *DETAIL_COLUMNS,
+            *RHYTHM_COLUMNS,
+            *CREATOR_COLUMNS,
+            *CARD_COLUMNS,
+            _tags(samples.c.id, dialect),
+        )
         .select_from(samples.outerjoin(Creator.__table__))
         .where(samples.c.id == bindparam("sample_id"))
     )

@@ -17,6 +17,14 @@ ASSETS_DIR = Path(__file__).parent / "assets"
 SHELL_TEMPLATE = Path(__file__).parent / "shell.html"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 HLS_JS = REPO_ROOT / "web" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
+SWAGGER_DIR = REPO_ROOT / "web" / "node_modules" / "swagger-ui-dist"
+# The API docs' Swagger UI (npm's swagger-ui-dist, Apache-2.0), served like hls.js so /docs
+# needs no outside host. Plain scripts, not modules: the page's import map leaves them out.
+DOCS_FILES = {
+    "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui.css",
+    "swagger-favicon.png": "favicon-32x32.png",
+}
 ASSETS_URL = "/assets/"
 ENTRY_MODULE = "app.js"
 STYLESHEET = "app.css"
@@ -25,9 +33,10 @@ MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".png": "image/png",
 }
-# The npm build ends with a source map comment; the map is not served, so drop the pointer.
-_SOURCE_MAP = re.compile(rb"\n//# sourceMappingURL=\S+\s*$")
+# The npm builds end with a source map comment; the map is not served, so drop the pointer.
+_SOURCE_MAP = re.compile(rb"\n(?://# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ ?\*/)\s*$")
 
 
 @dataclass(frozen=True)
@@ -71,11 +80,17 @@ def make_asset(name: str, body: bytes) -> Asset:
     return Asset(name, hashed_name(name, body), body, gzipped, media_type)
 
 
-def load_bundle(assets_dir: Path = ASSETS_DIR, hls_js: Path = HLS_JS) -> Bundle:
-    """Read and hash every asset once (at app start); a missing hls.js is a stated problem."""
+def load_bundle(
+    assets_dir: Path = ASSETS_DIR, hls_js: Path = HLS_JS, swagger_dir: Path = SWAGGER_DIR
+) -> Bundle:
+    """Read and hash every asset once (at app start); a missing hls.js is a stated problem
+    (a missing Swagger UI only leaves /docs without it: web.routes says so there)."""
     files = {
         path.name: path.read_bytes() for path in sorted(assets_dir.iterdir()) if path.is_file()
     }
+    for name, file_name in DOCS_FILES.items():
+        if (swagger_dir / file_name).is_file():
+            files[name] = _SOURCE_MAP.sub(b"\n", (swagger_dir / file_name).read_bytes())
     problem = None
     if hls_js.is_file():
         files[HLS_NAME] = _SOURCE_MAP.sub(b"\n", hls_js.read_bytes())
@@ -95,7 +110,7 @@ def load_bundle(assets_dir: Path = ASSETS_DIR, hls_js: Path = HLS_JS) -> Bundle:
 def render_shell(assets: dict[str, Asset]) -> str:
     """The one HTML page: hashed URLs, an import map for module imports, module preloads."""
     modules = [a for _, a in sorted(assets.items()) if a.media_type.startswith("text/javascript")]
-    modules = [a for a in modules if a.name != HLS_NAME]
+    modules = [a for a in modules if a.name != HLS_NAME and a.name not in DOCS_FILES]
     # Modules import each other by plain relative names (`./api.js`): the import map sends
     # each to its hashed URL, so changing one module never changes the others' hashes.
     import_map = {"imports": {ASSETS_URL + a.name: a.url for a in modules}}
