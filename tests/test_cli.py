@@ -51,6 +51,10 @@ def test_analyze_prints_one_json_line(tmp_path: Path) -> None:
         "key_confidence",
         "bpm_candidates",
         "key_candidates",
+        "beats",
+        "downbeats",
+        "beats_per_bar",
+        "loops",
         "duration_seconds",
         "loudness_lufs",
     } <= set(report)

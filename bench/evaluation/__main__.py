@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE_ROOT)
     parser.add_argument("--sets", nargs="*", help="set names (default: all)")
     parser.add_argument("--misses", action="store_true", help="list misses of the tune part")
+    parser.add_argument(
+        "--systems", nargs="*", choices=list(SYSTEMS), help="systems to run (default: all)"
+    )
     args = parser.parse_args(argv)
     systems = [s for s in SYSTEMS if s != "essentia" or essentia_available()]
+    systems = [s for s in systems if not args.systems or s in args.systems]
     for dev in all_sets():
         if args.sets and dev.name not in args.sets:
             continue
@@ -34,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name in SYSTEMS
             }
             print_part(f"{dev.title} — {label}", [clips[i] for i in idx], per_system)
-            if args.misses and part == TUNE:
+            if args.misses and part == TUNE and "cratedig" in results:
                 _print_misses([clips[i] for i in idx], [results["cratedig"][i] for i in idx])
     return 0
 

@@ -222,6 +222,12 @@ class Sample(TimestampMixin, Base):
     # [{key, scale, confidence}]; NULL for a sample analysed before they were kept.
     bpm_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     key_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Beat and downbeat times (s), the meter and the loops [{bars, start, end}]; NULL for a
+    # sample analysed before they were kept. Only the sample detail shows them (long lists).
+    beats: Mapped[list[float] | None] = mapped_column(JSON)
+    downbeats: Mapped[list[float] | None] = mapped_column(JSON)
+    beats_per_bar: Mapped[int | None] = mapped_column(Integer)
+    loops: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     loudness_lufs: Mapped[float | None] = mapped_column(Float)
 
     # The artifact columns: cratedig.artifacts.SAMPLE_ARTIFACTS names them (a test checks).

@@ -137,6 +137,27 @@ class TestDetail:
         assert {"bpm_candidates", "key_candidates"} <= set(schema["SampleOut"]["required"])
         assert set(schema["TempoCandidate"]["properties"]) == {"bpm", "confidence"}
 
+    def test_the_detail_has_beats_and_loops_the_listing_not(self, api: Api) -> None:
+        rhythm = {
+            "beats": [0.5, 1.0, 1.5, 2.0, 2.5],
+            "downbeats": [0.5, 2.5],
+            "beats_per_bar": 4,
+            "loops": [{"bars": 1, "start": 0.5, "end": 2.5}],
+        }
+        analysed = make_sample(bpm=120.0, **rhythm)
+        before = make_sample()  # analysed before beats were kept: NULL columns
+        api.add(analysed, before)
+        body = api.client.get(f"/api/v1/samples/{analysed.id}").json()
+        assert {name: body[name] for name in rhythm} == rhythm
+        old = api.client.get(f"/api/v1/samples/{before.id}").json()
+        assert [old[name] for name in rhythm] == [[], [], None, []]
+        listed = api.client.get("/api/v1/samples").json()["items"]
+        assert len(listed) == 2 and not any(set(rhythm) & set(item) for item in listed)
+        schema = api.client.get("/openapi.json").json()["components"]["schemas"]
+        assert set(rhythm) <= set(schema["SampleDetail"]["required"])
+        assert not set(rhythm) & set(schema["SampleOut"]["properties"])
+        assert set(schema["BeatLoop"]["properties"]) == {"bars", "start", "end"}
+
     def test_missing_is_a_json_404(self, api: Api) -> None:
         response = api.client.get("/api/v1/samples/00000000-0000-4000-8000-000000000000")
         assert response.status_code == 404

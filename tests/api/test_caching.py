@@ -67,7 +67,8 @@ class TestDetail:
             assert api.client.get(path).headers["cache-control"] == cache_control
 
     def test_shows_what_the_schema_shows(self, api: Api) -> None:
-        """Every column, URL, tag and creator field: the read path equals SampleOut."""
+        """Every column, URL, tag and creator field: the read path equals SampleDetail (the
+        listing's SampleOut)."""
         kay = make_creator(username="kay", verified=True, last_fetched_at=utcnow())
         for avatar in CREATOR_AVATARS:
             avatar.store(kay, f"creators/{kay.username}/{avatar.file}")
@@ -80,6 +81,8 @@ class TestDetail:
             processed_at=utcnow(),
             generation=3,
             bpm=None,
+            beats=[0.5, 1.0],
+            beats_per_bar=4,
         )
         for n, artifact in enumerate(SAMPLE_ARTIFACTS):
             artifact.store(sample, f"samples/{sample.source_id}/{artifact.file}", 1000 + n)
@@ -99,6 +102,7 @@ class TestDetail:
             name: value for name, value in expected.items() if name != "creator"
         }
         assert body["creator"] == body["creator"] | expected["creator"]
+        assert (body["beats"], body["beats_per_bar"], body["loops"]) == ([0.5, 1.0], 4, [])
         assert body["tags"] == ["808", "chill", "lofi"]
         assert body["creator"]["avatar_url"].endswith(f"?v={int(kay.last_fetched_at.timestamp())}")
         listed = api.client.get("/api/v1/samples").json()["items"]

@@ -133,7 +133,6 @@ def test_what_cannot_be_matched_is_422(
     assert answer.json()["error"]["field"] == field
 
 
-@pytest.mark.xfail(strict=True, reason="needs loops column (h-beats)")
 def test_a_loop_download_lasts_bars_times_beats_per_bar_at_the_asked_tempo(
     api: Api, song_wav: Path, tmp_path: Path
 ) -> None:

@@ -80,3 +80,18 @@ class TestBeats:
 
     def test_no_estimate_scores_zero(self) -> None:
         assert scores.f_measure(self.GRID, []) == 0.0
+
+
+def test_report_gives_beat_figures_overall_and_where_the_tempo_is_right() -> None:
+    from bench.evaluation.clips import Clip
+    from bench.evaluation.estimators import Estimate
+    from bench.evaluation.report import figures
+
+    grid = [i * 0.5 for i in range(50)]
+    clip = Clip("c", "g", "c.wav", 120.0, "test", None, None, grid, grid[::4])
+    right = Estimate(120.0, None, None, grid, grid[::4])
+    halved = Estimate(60.0, None, None, grid[::2], grid[::8])
+    out = figures([clip, clip], [right, halved])
+    assert out["beat F, tempo right"] == "1.000" and out["downbeat F, tempo right"] == "1.000"
+    assert float(out["beat F"]) < 1.0 and float(out["downbeat F"]) < 1.0
+    assert figures([clip], [Estimate(120.0, None, None)])["beat F"] == "–"

@@ -122,3 +122,38 @@ class TestTypes:
         session.flush()
         with pytest.raises(IntegrityError):
             session.execute(text("UPDATE samples SET status = 'bogus'"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_migration_0006_adds_and_removes_the_rhythm_columns(
+    backend: str, fresh_database: Callable[[str], str | URL]
+) -> None:
+    url = fresh_database(backend)
+    migrate(url, "0005")
+    engine = make_engine(url)
+    try:
+        assert "beats" not in {c["name"] for c in inspect(engine).get_columns("samples")}
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO samples (id, source, source_url, source_id, status, attempts,"
+                    " generation, download_count, bpm, created_at, updated_at) VALUES (:id,"
+                    " 'tiktok', 'u', 's', 'completed', 0, 0, 0, 120.0, :now, :now)"
+                ),
+                {"id": "00000000-0000-4000-8000-000000000006", "now": datetime.now(UTC)},
+            )
+        migrate(url)
+        engine.dispose()
+        columns = {c["name"] for c in inspect(engine).get_columns("samples")}
+        assert {"beats", "downbeats", "beats_per_bar", "loops"} <= columns
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT bpm, beats, beats_per_bar FROM samples")).one()
+        assert tuple(row) == (120.0, None, None)  # analysed before: no beats, nothing lost
+        downgrade(url, "0005")
+        engine.dispose()
+        columns = {c["name"] for c in inspect(engine).get_columns("samples")}
+        assert not {"beats", "downbeats", "beats_per_bar", "loops"} & columns
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT bpm FROM samples")).scalar() == 120.0
+    finally:
+        engine.dispose()

@@ -83,6 +83,9 @@ def test_only_the_analysis_fields_change_and_the_media_never(
     assert after.bpm_candidates and after.key_candidates
     assert after.bpm_candidates[0] == {"bpm": after.bpm, "confidence": after.bpm_confidence}
     assert after.key_candidates[0]["key"] == "A"
+    # The beat grid, bars and loops arrive with the re-analysis too (none were stored before).
+    assert after.beats and after.downbeats and after.beats_per_bar in (3, 4) and after.loops
+    assert all(loop["start"] in after.downbeats for loop in after.loops)
     for name, value in KEPT.items():
         assert getattr(after, name) == value, name
     for column in ("wav_key", "mp3_key", "hls_key", "generation", "status", "processed_at"):

@@ -11,7 +11,10 @@ from sqlalchemy import text
 from cratedig.artifacts import SAMPLE_ARTIFACTS
 from cratedig.models import SampleStatus
 from cratedig.runtime import Runtime
+from cratedig.samples.documents import sample_detail_document_of_row
+from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
+from cratedig.samples.schemas import SampleDetail
 from cratedig.storage.keys import sample_key, sample_prefix, staging_prefix
 from tests.faults.conftest import load
 from tests.fixtures.http_server import LoopbackServer
@@ -63,6 +66,9 @@ def test_a_video_url_becomes_a_completed_sample(
             "scale": "minor",
             "confidence": sample.key_confidence,
         }
+        assert sample.beats and sample.downbeats and set(sample.downbeats) <= set(sample.beats)
+        assert sample.beats_per_bar in (3, 4) and sample.loops
+        assert all(loop["start"] in sample.downbeats for loop in sample.loops)
         assert sample.mp3_bytes and sample.wav_bytes and sample.hls_bytes
         made = [a for a in SAMPLE_ARTIFACTS if a.file in VIDEO_ARTIFACTS]
         assert {a.file for a in made} == VIDEO_ARTIFACTS  # the media's names are the table's
@@ -78,6 +84,11 @@ def test_a_video_url_becomes_a_completed_sample(
             "publish",
         ]
         assert all(s.finished_at is not None and s.attempts == 1 for s in steps)
+    # The sample detail the API serves carries the beat grid and the loops as stored.
+    row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
+    detail = SampleDetail.model_validate(sample_detail_document_of_row(row, runtime.storage))
+    assert detail.beats == sample.beats and detail.beats_per_bar == sample.beats_per_bar
+    assert [loop.model_dump() for loop in detail.loops] == sample.loops
 
 
 def test_an_audio_url_has_no_video_or_thumbnail(

@@ -1,4 +1,4 @@
-"""One call that turns decoded PCM into tempo and key, with honest confidences."""
+"""One call that turns decoded PCM into tempo, key, beats, bars and loops, honestly rated."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import numpy.typing as npt
 
 from cratedig.media.decode import to_mono
 from cratedig.media.key import KeyReading, estimate_key
-from cratedig.media.tempo import TempoEstimate, TempoReading, estimate_tempo
+from cratedig.media.loops import Loop
+from cratedig.media.rhythm import analyze_rhythm
+from cratedig.media.tempo import TempoEstimate, TempoReading, estimate_tempo, onset_envelopes
 
 SILENCE_DBFS = -60.0
 
@@ -18,7 +20,8 @@ SILENCE_DBFS = -60.0
 @dataclass(frozen=True)
 class Analysis:
     """Tempo and key of a clip; None fields mean 'no pulse' or 'no tonal centre'. The
-    candidates are the readings considered, best first (the first is bpm, or key + scale)."""
+    candidates are the readings considered, best first (the first is bpm, or key + scale).
+    Beats and downbeats are seconds at the tempo `bpm`; loops start on downbeats."""
 
     bpm: float | None
     bpm_confidence: float
@@ -27,6 +30,10 @@ class Analysis:
     key_confidence: float
     bpm_candidates: tuple[TempoReading, ...] = ()
     key_candidates: tuple[KeyReading, ...] = ()
+    beats: tuple[float, ...] = ()
+    downbeats: tuple[float, ...] = ()
+    beats_per_bar: int | None = None
+    loops: tuple[Loop, ...] = ()
 
 
 NOTHING = Analysis(bpm=None, bpm_confidence=0.0, key=None, scale=None, key_confidence=0.0)
@@ -41,11 +48,14 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
     # Seconds of audio are needed before either a beat or a key means anything.
     if mono.size < sample_rate * 2 or _rms_dbfs(mono) < SILENCE_DBFS:
         return NOTHING
-    tempo = estimate_tempo(mono, sample_rate)
+    # The onset envelopes serve both the tempo and the beats: computed once.
+    envelopes = onset_envelopes(mono, sample_rate)
+    tempo = estimate_tempo(mono, sample_rate, envelopes)
     key = estimate_key(mono, sample_rate)
     if tempo.noise_like and key.key is None:
         # No tempo stands out, the onsets are as even as noise's and nothing is tonal: noise.
         tempo = TempoEstimate(None, 0.0)
+    rhythm = analyze_rhythm(mono, sample_rate, envelopes, tempo.bpm)
     return Analysis(
         bpm=tempo.bpm,
         bpm_confidence=tempo.confidence,
@@ -55,14 +65,18 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         key_confidence=key.confidence if key.key is not None else 0.0,
         bpm_candidates=tempo.candidates,
         key_candidates=key.candidates,
+        beats=rhythm.beats,
+        downbeats=rhythm.downbeats,
+        beats_per_bar=rhythm.beats_per_bar,
+        loops=rhythm.loops,
     )
 
 
 def analysis_fields(found: Analysis) -> dict[str, Any]:
-    """The analysis as plain JSON-ready fields (candidates as lists of dicts)."""
+    """The analysis as plain JSON-ready fields (candidates and loops as lists of dicts)."""
     fields = asdict(found)
-    fields["bpm_candidates"] = list(fields["bpm_candidates"])
-    fields["key_candidates"] = list(fields["key_candidates"])
+    for name in ("bpm_candidates", "key_candidates", "beats", "downbeats", "loops"):
+        fields[name] = list(fields[name])
     return fields
 
 

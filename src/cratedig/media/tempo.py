@@ -204,9 +204,10 @@ def tempo_prior(bpms: F64, brightness: float) -> F64:
     return np.asarray(-((np.log2(bpms / centre) / PRIOR_OCTAVES) ** 2), dtype=np.float64)
 
 
-def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
-    """Beat tempo: weighted band-wise comb salience plus a brightness-dependent tempo prior."""
-    env = onset_envelopes(mono, sample_rate)
+def estimate_tempo(mono: F32, sample_rate: int, env: Envelopes | None = None) -> TempoEstimate:
+    """Beat tempo: weighted band-wise comb salience plus a brightness-dependent tempo prior
+    (`env`: the clip's onset_envelopes when the caller has them already)."""
+    env = onset_envelopes(mono, sample_rate) if env is None else env
     # A steady tone or drone has (almost) no spectral change: nothing to count beats on.
     if env.onset_peak < MIN_ONSET_PEAK or not env.total.any():
         return TempoEstimate(None, 0.0)

@@ -26,6 +26,10 @@ ANALYSIS_FIELDS = (
     "key_confidence",
     "bpm_candidates",
     "key_candidates",
+    "beats",
+    "downbeats",
+    "beats_per_bar",
+    "loops",
 )
 # A sample whose pipeline is queued or running gets its analysis from that run.
 IN_PIPELINE = (SampleStatus.PENDING, SampleStatus.PROCESSING)

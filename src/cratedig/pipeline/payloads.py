@@ -71,6 +71,10 @@ class Analysis(TypedDict, total=False):
     key_confidence: float | None
     bpm_candidates: list[dict[str, Any]]
     key_candidates: list[dict[str, Any]]
+    beats: list[float]
+    downbeats: list[float]
+    beats_per_bar: int | None
+    loops: list[dict[str, Any]]
     loudness_lufs: float | None
 
 

@@ -133,6 +133,10 @@ def _apply(sample: Sample, publication: Publication) -> None:
     sample.key_confidence = analysis.get("key_confidence")
     sample.bpm_candidates = list(analysis.get("bpm_candidates") or [])
     sample.key_candidates = list(analysis.get("key_candidates") or [])
+    sample.beats = list(analysis.get("beats") or [])
+    sample.downbeats = list(analysis.get("downbeats") or [])
+    sample.beats_per_bar = analysis.get("beats_per_bar")
+    sample.loops = list(analysis.get("loops") or [])
     sample.loudness_lufs = analysis.get("loudness_lufs")
     metadata: Mapping[str, Any] = publication.metadata
     for field in METADATA_FIELDS:

@@ -167,6 +167,10 @@ def _card(creator: Document, values: Mapping[str, Any], storage: Storage) -> Doc
 def _with_readings(document: Document, values: Mapping[str, Any]) -> Document:
     document["analysis"] = analysis_of(values)
     document["corrections"] = corrections_of(values)
+    # Samples analysed before beats were kept have none (NULL): shown as [] and null.
+    for name in ("beats", "downbeats", "loops"):
+        document[name] = values[name] or []
+    document["beats_per_bar"] = values["beats_per_bar"]
     return document
 
 

@@ -4,9 +4,7 @@ pitch shift, the loop to cut, and the name of the result. No I/O."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from cratedig.media.key import KEY_NAMES
 from cratedig.media.render import Loop, Stretch
@@ -108,9 +106,8 @@ def plan(sample: Sample, match: Match) -> Plan:
 
 def best_loop(sample: Sample, bars: int) -> Loop:
     """The analysis' best loop of `bars` bars (its `loops` lists the best first)."""
-    # `loops` comes with the beat analysis (migration 0006); a sample without it has none.
-    loops: Sequence[Mapping[str, Any]] | None = getattr(sample, "loops", None)
-    for found in loops or ():
+    # A sample analysed before loops were kept (NULL) has none.
+    for found in sample.loops or ():
         if found.get("bars") == bars:
             start, end = float(found["start"]), float(found["end"])
             if 0 <= start < end:

@@ -58,6 +58,10 @@ DETAIL_COLUMNS = tuple(
     for kind in ("analysed", "corrected")
     for name in ("bpm", "key", "scale")
 )
+# The beat grid and the loops: long lists only the detail shows.
+RHYTHM_COLUMNS = tuple(
+    Sample.__table__.c[name] for name in ("beats", "downbeats", "beats_per_bar", "loops")
+)
 CARD_COLUMNS = tuple(
     Creator.__table__.c[name].label(CREATOR_PREFIX + name)
     for name in (
@@ -162,6 +166,7 @@ def _detail_query(dialect: str) -> Select[Any]:
         select(
             *SAMPLE_COLUMNS,
             *DETAIL_COLUMNS,
+            *RHYTHM_COLUMNS,
             *CREATOR_COLUMNS,
             *CARD_COLUMNS,
             _tags(samples.c.id, dialect),

@@ -150,12 +150,27 @@ class Corrections(BaseModel):
     scale: str | None = None
 
 
+class BeatLoop(BaseModel):
+    """A loop of whole bars that joins cleanly: from a downbeat at `start` to `end` seconds."""
+
+    bars: int = Field(ge=1)
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
 class SampleDetail(SampleOut):
-    """One sample with its creator card, the analysis' reading and any corrections."""
+    """One sample with its creator card, the analysis' reading and any corrections, and its
+    beat grid and loop points (long lists the listing leaves out)."""
 
     creator: CreatorCard | None
     analysis: AnalysisReading
     corrections: Corrections = Field(description="only the corrected fields are present")
+    beats: list[float] = Field(description="beat times in seconds (ms precision)")
+    downbeats: list[float] = Field(description="times of the beats that start a bar")
+    beats_per_bar: int | None = Field(description="2 (6/8 read at the dotted quarter), 3 or 4")
+    loops: list[BeatLoop] = Field(
+        description="the cleanest-joining loop of 1, 2, 4 and 8 bars that fits, on downbeats"
+    )
 
 
 class CorrectionRequest(BaseModel):

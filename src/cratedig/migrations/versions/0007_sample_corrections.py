@@ -5,7 +5,7 @@ there is one, else the analysis), so their indexes serve unchanged; `analysed_*`
 analysis' own reading and `corrected_*` the admin's (NULL: not corrected).
 
 Revision ID: 0007
-Revises: 0005 (re-chained onto 0006 when the beats migration lands)
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,33 @@
+"""Meter and downbeats: 3/4 against 4/4, and the bar's first beat where the chords change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cratedig.media.analysis import analyze_pcm
+from tests.fixtures.music import SR, bar_music, drum_groove, stereo
+
+TOLERANCE = 0.02
+
+
+@pytest.mark.parametrize(
+    ("bpm", "beats_per_bar"), [(96.0, 3), (150.0, 3), (90.0, 4), (128.0, 4), (75.0, 3)]
+)
+def test_meter_and_downbeats(bpm: float, beats_per_bar: int) -> None:
+    found = analyze_pcm(stereo(bar_music(bpm, beats_per_bar)), SR)
+    assert found.bpm == pytest.approx(bpm, rel=0.04)
+    assert found.beats_per_bar == beats_per_bar
+    bar = beats_per_bar * 60.0 / bpm
+    downbeats = np.asarray(found.downbeats)
+    # Every downbeat on a bar line (the music's bars start at 0), one a bar.
+    assert np.abs(downbeats - np.rint(downbeats / bar) * bar).max() <= TOLERANCE
+    assert np.allclose(np.diff(downbeats), bar, atol=2 * TOLERANCE)
+    assert downbeats.size >= int(16.0 / bar) - 1
+
+
+def test_too_few_beats_to_tell_read_as_four() -> None:
+    # Six or seven beats cannot show whether bars repeat every 3 or 4 beats: the common 4.
+    found = analyze_pcm(stereo(drum_groove(120.0, seconds=3.5)), SR)
+    assert 4 <= len(found.beats) < 9
+    assert found.beats_per_bar == 4
