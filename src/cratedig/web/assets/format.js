@@ -12,15 +12,51 @@ export function duration(seconds) {
   return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
 }
 
+/**
+ * Whole BPM by the server's rule (Python's round: halves go to the even number), so a row
+ * and a downloaded file's name ("80bpm") always agree: 80.5 → 80, 81.5 → 82.
+ */
+export function roundBpm(value) {
+  const floor = Math.floor(value);
+  const rest = value - floor;
+  if (Math.abs(rest - 0.5) > 1e-9) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 /** 119.6 → "120 BPM". */
 export function bpm(value) {
-  return value === null || value === undefined ? null : `${Math.round(value)} BPM`;
+  return value === null || value === undefined ? null : `${roundBpm(value)} BPM`;
+}
+
+/** Below this confidence a tempo or key is shown as a guess ("~", muted). */
+export const LOW_CONFIDENCE = 0.5;
+
+/** Whether an estimate is a guess (a missing confidence is not: older rows have none). */
+export function isUnsure(confidence) {
+  return confidence !== null && confidence !== undefined && confidence < LOW_CONFIDENCE;
+}
+
+/** "0.42" → "42 %". */
+export function percent(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
+}
+
+/** The other tempo/key readings, for a tooltip: "90 BPM 62 % · 180 BPM 21 %". */
+export function candidatesText(candidates, label) {
+  if (!candidates?.length) return "";
+  return candidates.map((c) => `${label(c)} ${percent(c.confidence)}`).join(" · ");
+}
+
+/** The pitch class (0 = C) of a key name, or -1. Sharps and flats both read. */
+export function pitchClass(key) {
+  const aliases = { "D#": "Eb", "G#": "Ab", "A#": "Bb", Db: "C#", Gb: "F#" };
+  return KEYS.indexOf(aliases[key] || key);
 }
 
 /** The Camelot wheel code of a key: A minor → "8A". */
 export function camelot(key, scale) {
   const table = scale === "minor" ? CAMELOT_MINOR : CAMELOT_MAJOR;
-  const number = table[key];
+  const number = table[KEYS[pitchClass(key)]];
   return number ? `${number}${scale === "minor" ? "A" : "B"}` : null;
 }
 
@@ -62,4 +98,13 @@ export function shortId(id) {
 /** A sample's display title. */
 export function title(sample) {
   return sample.title || sample.sound_title || `Sample ${shortId(sample.id)}`;
+}
+
+/** Every key on the Camelot wheel: {number, letter, key, scale}, 1A..12A and 1B..12B. */
+export function camelotWheel() {
+  const wheel = [];
+  for (const [scale, table, letter] of [["minor", CAMELOT_MINOR, "A"], ["major", CAMELOT_MAJOR, "B"]]) {
+    for (const [key, number] of Object.entries(table)) wheel.push({ number, letter, key, scale });
+  }
+  return wheel.sort((a, b) => a.number - b.number);
 }
