@@ -129,13 +129,18 @@ export function playButton(sample, className = "play") {
 
 /** A waveform of the sample wired to the shared player. */
 export function waveformFor(sample, className = "wave") {
+  return makeWaveform(sample, className).canvas;
+}
+
+/** The Waveform object itself (the sample page marks loops on it). */
+export function makeWaveform(sample, className = "wave") {
   const waveform = new Waveform(sample, {
     label: `Seek in ${title(sample)}`,
     className,
     onSeek: (fraction) => player.seekSample(sample, fraction),
   });
   player.watch(sample.id, waveform);
-  return waveform.canvas;
+  return waveform;
 }
 
 /** The creator's avatar and @handle, linking to their samples in the library. */

@@ -89,6 +89,45 @@ function control(spec, fieldSpec) {
   return h("div", { class: "field" }, h("label", { for: id }, fieldSpec.label), input);
 }
 
+/**
+ * What a card shows, as the command line's `--follow` reads it: a reprocess is finished when
+ * the pipelines it queued have ended, not when its run queued them.
+ */
+export function shownProgress(op) {
+  if (op.pipeline) {
+    const p = op.pipeline;
+    const finished = p.completed + p.failed + (p.superseded || 0);
+    const total = op.items.queued + (op.items.pending || 0);
+    if (op.status !== "running" && finished < total) {
+      return { state: "pipelines", label: `pipelines running (${finished} of ${total})`, finished, total };
+    }
+    return { state: op.status, label: op.status, finished, total };
+  }
+  const total = op.items.total;
+  return { state: op.status, label: op.status, finished: total - (op.items.pending || 0), total };
+}
+
+const TAB_KEY = "cratedig.operationsTab";
+
+/** Sections as tabs (one shown at a time); the chosen one is remembered for the tab's life. */
+function tabbed(sections) {
+  const chosen = sessionStorage.getItem(TAB_KEY) || sections[0][0];
+  const bar = h("div", { class: "tabs", role: "tablist", "aria-label": "Sections" });
+  const panels = [];
+  for (const [id, label, content] of sections) {
+    const tab = h("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`, "aria-selected": String(id === chosen) }, label);
+    const panel = h("div", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, hidden: id !== chosen }, content);
+    tab.addEventListener("click", () => {
+      sessionStorage.setItem(TAB_KEY, id);
+      for (const other of bar.children) other.setAttribute("aria-selected", String(other === tab));
+      for (const other of panels) other.hidden = other !== panel;
+    });
+    bar.append(tab);
+    panels.push(panel);
+  }
+  return { bar, panels, show: (id) => bar.querySelector(`#tab-${id}`)?.click() };
+}
+
 export function mount(main) {
   document.title = "Operations · cratedig";
   let timer = 0;
@@ -144,7 +183,12 @@ export function mount(main) {
   const operationsStatus = h("p", { class: "muted", role: "status" }, "Loading…");
   const operationsSection = h("section", { class: "panel", "aria-labelledby": "operations-title" }, h("h2", { id: "operations-title" }, "Recent operations"), operationsStatus, operationsList);
 
-  replace(main, h("h1", {}, "Operations"), tokenSection, pipelineSection, startSection, operationsSection);
+  const tabs = tabbed([
+    ["pipeline", "Pipeline", [pipelineSection]],
+    ["operations", "Operations", [startSection, operationsSection]],
+    ["access", "Access", [tokenSection]],
+  ]);
+  replace(main, h("h1", {}, "Operations"), tabs.bar, ...tabs.panels);
   showToken();
 
   function startForm(spec) {
@@ -231,6 +275,7 @@ export function mount(main) {
   function showAuthProblem(error) {
     authProblem = true;
     tokenMessage.textContent = `The server refused: ${error.message}. Enter the admin token.`;
+    tabs.show("access");
     tokenInput.focus();
   }
 
@@ -311,6 +356,7 @@ export function mount(main) {
   function operationItem(op) {
     const items = op.items;
     const finished = items.done + items.skipped + items.failed;
+    const shown = shownProgress(op);
     const pipeline = op.pipeline
       ? h("p", { class: "muted" }, `pipelines: ${op.pipeline.queued} queued, ${op.pipeline.processing} processing, ${op.pipeline.completed} completed, ${op.pipeline.failed} failed`)
       : null;
@@ -330,11 +376,11 @@ export function mount(main) {
         { class: "op-head" },
         h("strong", {}, op.kind),
         op.dry_run ? h("span", { class: "badge" }, "dry run") : null,
-        h("span", { class: `badge status-${op.status}` }, op.status),
+        h("span", { class: `badge status-${shown.state}` }, shown.label),
         h("time", { datetime: op.created_at }, dateTime(op.created_at)),
         h("span", { class: "muted" }, `by ${op.origin}`),
       ),
-      op.dry_run ? null : h("progress", { max: items.total || 1, value: items.total ? finished : op.status === "running" ? 0 : 1, "aria-label": `Progress of ${op.kind}` }),
+      op.dry_run ? null : h("progress", { max: shown.total || 1, value: shown.total ? shown.finished : shown.state === "completed" ? 1 : 0, "aria-label": `Progress of ${op.kind}` }),
       op.dry_run ? null : h("p", {}, `${finished} of ${items.total} items: ${items.done} done, ${items.skipped} skipped, ${items.failed} failed${items.queued ? `, ${items.queued} queued` : ""}`),
       pipeline,
       op.message ? h("p", { class: "op-message" }, op.message) : null,
