@@ -95,6 +95,10 @@ function media(sample) {
       preload: "metadata",
       "aria-label": `Video of ${title(sample)}`,
     });
+    // The element takes the video's own shape (a broken poster must not decide it).
+    video.addEventListener("loadedmetadata", () => {
+      if (video.videoWidth && video.videoHeight) video.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+    });
     video.addEventListener("play", () => {
       player.audio.pause(); // one sound at a time
       loopPlayer.stop();
