@@ -6,7 +6,7 @@
 // HLS stream needs no new request and a loop stays sample-accurate.
 
 const STRETCH_MODULE = "/assets/signalsmith-stretch.mjs"; // hashed by the import map
-const BLOCK_MS = 60; // shorter blocks than the default 120 ms: less latency on a click
+const BLOCK_MS = 40; // shorter blocks than the default 120 ms: a click is heard sooner (previews, not masters)
 const VOLUME_KEY = "cratedig.volume";
 
 class AudioGraph {
