@@ -7,7 +7,7 @@ import { isEditable } from "./dom.js";
 import { mountHeader } from "./header.js";
 import * as library from "./library.js";
 import { loopPlayer } from "./loops.js";
-import { project, setProject } from "./match.js";
+import { keepProjectInUrl, project, setProject } from "./match.js";
 import * as operations from "./operations.js";
 import { player } from "./player.js";
 import { mountPlayerBar } from "./playerbar.js";
@@ -33,6 +33,7 @@ function match(pathname) {
 }
 
 function render({ moveFocus }) {
+  keepProjectInUrl(); // a page opened without the project's parameters gets them back
   const found = match(location.pathname);
   const key = location.pathname;
   if (found && active && active.route === found.route && active.key === key && active.view?.update) {

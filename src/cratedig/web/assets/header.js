@@ -26,6 +26,7 @@ function themeToggle() {
     sync();
     window.dispatchEvent(new Event("themechange")); // canvases repaint in the new colours
   });
+  window.addEventListener("themechange", sync);
   sync();
   return button;
 }

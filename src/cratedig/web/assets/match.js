@@ -53,14 +53,20 @@ export function setProject(changes) {
   Object.assign(project, clean({ ...project, ...changes }));
   project.active = project.bpm !== null || project.key !== null;
   localStorage.setItem(STORE_KEY, JSON.stringify({ bpm: project.bpm, key: project.key, scale: project.scale, limit: project.limit }));
+  keepProjectInUrl();
+  for (const fn of listeners) fn(project);
+}
+
+/** Write the project into the address bar (no history entry), so any link copied carries it. */
+export function keepProjectInUrl() {
   const url = new URL(location.href);
   for (const [name, param] of Object.entries(PARAMS)) {
     const value = project[name];
     if (value === null || (name === "limit" && value === DEFAULT_LIMIT)) url.searchParams.delete(param);
     else url.searchParams.set(param, String(value));
   }
-  history.replaceState(history.state, "", url.pathname + url.search + url.hash);
-  for (const fn of listeners) fn(project);
+  const target = url.pathname + url.search + url.hash;
+  if (target !== location.pathname + location.search + location.hash) history.replaceState(history.state, "", target);
 }
 
 /** The project's query parameters, for links that must keep it (a shared library link). */
