@@ -438,7 +438,7 @@ class TestSamplePage:
 
 def test_a_reprocess_card_waits_for_its_pipelines(web: WebApp, page: Page) -> None:
     page.goto(web.base + "/operations")
-    shown = """async (op) => (await import('/assets/operations.js')).shownProgress(op)"""
+    shown = """async (op) => (await import('/assets/opsview.js')).shownProgress(op)"""
     running = {
         "status": "completed",
         "items": {"total": 2, "done": 2, "skipped": 0, "failed": 0, "queued": 2, "pending": 0},

@@ -449,3 +449,14 @@ def test_missing_hls_js_names_the_install_command(tmp_path: Path) -> None:
     assert bundle.problem is not None
     assert "cd web && npm ci" in bundle.problem
     assert "hls.min.js" not in bundle.by_name
+
+
+def test_the_stretcher_is_mapped_but_loaded_only_on_demand(tmp_path: Path) -> None:
+    bundle = load_bundle()
+    stretcher = bundle.by_name["signalsmith-stretch.mjs"]
+    assert stretcher.media_type.startswith("text/javascript")
+    assert f'"/assets/signalsmith-stretch.mjs": "{stretcher.url}"' in bundle.shell
+    assert f'rel="modulepreload" href="{stretcher.url}"' not in bundle.shell
+    missing = load_bundle(stretch_js=tmp_path / "SignalsmithStretch.mjs")
+    assert missing.problem is not None
+    assert "SignalsmithStretch.mjs" in missing.problem and "cd web && npm ci" in missing.problem

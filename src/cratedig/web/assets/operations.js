@@ -3,6 +3,7 @@
 import { adminToken, api, ApiError } from "./api.js";
 import { announce, h, replace } from "./dom.js";
 import { dateTime, seconds, shortId, stepName } from "./format.js";
+import { shownProgress, tabbed } from "./opsview.js";
 
 const BUSY_POLL_MS = 1500;
 const IDLE_POLL_MS = 5000;
@@ -87,45 +88,6 @@ function control(spec, fieldSpec) {
       ? h("select", { id, name: fieldSpec.name }, fieldSpec.options.map(([value, text]) => h("option", { value }, text)))
       : h("input", { id, name: fieldSpec.name, type: "number", min: 1, max: fieldSpec.max || 1000000, step: 1, inputmode: "numeric", value: fieldSpec.value || "" });
   return h("div", { class: "field" }, h("label", { for: id }, fieldSpec.label), input);
-}
-
-/**
- * What a card shows, as the command line's `--follow` reads it: a reprocess is finished when
- * the pipelines it queued have ended, not when its run queued them.
- */
-export function shownProgress(op) {
-  if (op.pipeline) {
-    const p = op.pipeline;
-    const finished = p.completed + p.failed + (p.superseded || 0);
-    const total = op.items.queued + (op.items.pending || 0);
-    if (op.status !== "running" && finished < total) {
-      return { state: "pipelines", label: `pipelines running (${finished} of ${total})`, finished, total };
-    }
-    return { state: op.status, label: op.status, finished, total };
-  }
-  const total = op.items.total;
-  return { state: op.status, label: op.status, finished: total - (op.items.pending || 0), total };
-}
-
-const TAB_KEY = "cratedig.operationsTab";
-
-/** Sections as tabs (one shown at a time); the chosen one is remembered for the tab's life. */
-function tabbed(sections) {
-  const chosen = sessionStorage.getItem(TAB_KEY) || sections[0][0];
-  const bar = h("div", { class: "tabs", role: "tablist", "aria-label": "Sections" });
-  const panels = [];
-  for (const [id, label, content] of sections) {
-    const tab = h("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`, "aria-selected": String(id === chosen) }, label);
-    const panel = h("div", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, hidden: id !== chosen }, content);
-    tab.addEventListener("click", () => {
-      sessionStorage.setItem(TAB_KEY, id);
-      for (const other of bar.children) other.setAttribute("aria-selected", String(other === tab));
-      for (const other of panels) other.hidden = other !== panel;
-    });
-    bar.append(tab);
-    panels.push(panel);
-  }
-  return { bar, panels, show: (id) => bar.querySelector(`#tab-${id}`)?.click() };
 }
 
 export function mount(main) {
