@@ -160,6 +160,23 @@ class TestFilters:
         page.wait_for_url(re.compile(r"tempo_multiples=true"))
         expect_titles(page, {BOOM_BAP})  # 90 BPM is half of 180
 
+    def test_tag_chips_toggle_and_a_creator_filter_can_be_cleared(
+        self, web: WebApp, page: Page
+    ) -> None:
+        page.goto(web.base + "/?creator=beatsmith")
+        expect_titles(page, ALL_TITLES)
+        lofi = page.locator(".tag-chips").get_by_role("button", name="#lofi")
+        lofi.click()
+        page.wait_for_url(re.compile(r"tags=lofi"))
+        expect_titles(page, {BOOM_BAP, UNSURE})
+        expect(lofi).to_have_attribute("aria-pressed", "true")
+        lofi.click()
+        page.wait_for_url(re.compile(r"/\?creator=beatsmith$"))
+        expect(lofi).to_have_attribute("aria-pressed", "false")
+        page.get_by_role("button", name="Stop filtering by @beatsmith").click()
+        expect(page).to_have_url(web.base + "/")
+        expect_titles(page, ALL_TITLES)
+
     def test_going_back_after_a_long_scroll_keeps_the_position(
         self, web: WebApp, page: Page
     ) -> None:

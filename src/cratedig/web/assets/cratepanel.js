@@ -4,7 +4,7 @@ import { api, ApiError } from "./api.js";
 import { crate } from "./crate.js";
 import { announce, h, icon, ICONS, replace } from "./dom.js";
 import { bpm, keyLabel, title } from "./format.js";
-import { project, projectDownload } from "./match.js";
+import { onProjectChange, project, projectDownload } from "./match.js";
 
 const BARS = [["", "whole samples"], ["1", "1-bar loops"], ["2", "2-bar loops"], ["4", "4-bar loops"], ["8", "8-bar loops"]];
 
@@ -126,6 +126,7 @@ export function mountCratePanel(panel, toggle) {
     }
   });
   crate.addEventListener("change", render);
+  onProjectChange(render);
   render();
   crate.importFromHash((id) => api(`/api/v1/samples/${encodeURIComponent(id)}`)).then((added) => {
     if (!added) return;

@@ -69,6 +69,13 @@ export function filterForm(changed) {
   );
   const tags = h("input", { id: "f-tags", name: "tags", type: "text", placeholder: "tags: drill, lofi", autocomplete: "off", "aria-label": "Tags", class: "tags-input" });
   const chips = h("div", { class: "tag-chips", role: "group", "aria-label": "Popular tags" });
+  const creator = h("input", { type: "hidden", name: "creator" });
+  // A creator link filters by creator: the chip shows it and clears it.
+  const creatorChip = h("button", { type: "button", class: "chip", "aria-pressed": "true", hidden: true, onclick: () => {
+    creator.value = "";
+    creatorChip.hidden = true;
+    changed(true);
+  } });
   const problem = h("p", { class: "field-error range-problem", role: "alert" });
   const form = h(
     "form",
@@ -87,10 +94,26 @@ export function filterForm(changed) {
     key,
     scale,
     h("select", { id: "f-sort", name: "sort", "aria-label": "Sort" }, SORTS.map(([value, text]) => h("option", { value }, text))),
-    h("input", { type: "hidden", name: "creator" }),
-    h("div", { class: "chip-row" }, chips, tags),
+    creator,
+    h("div", { class: "chip-row" }, creatorChip, chips, tags),
     problem,
   );
+
+  let popular = [];
+  /** Popular tags as chips (with any chosen ones first): a press adds or removes the tag. */
+  function showTags(list) {
+    popular = list;
+    const chosen = new Set(tags.value.split(",").map((t) => t.trim()).filter(Boolean));
+    const names = [...new Set([...chosen, ...popular.map((p) => p.tag)])].slice(0, 12);
+    const toggle = (name) => {
+      if (chosen.has(name)) chosen.delete(name);
+      else chosen.add(name);
+      tags.value = [...chosen].join(", ");
+      showTags(popular);
+      changed(true);
+    };
+    chips.replaceChildren(...names.map((name) => h("button", { type: "button", class: "chip", "aria-pressed": String(chosen.has(name)), onclick: () => toggle(name) }, `#${name}`)));
+  }
 
   function syncKey() {
     const chosen = key.value && scale.value;
@@ -152,23 +175,11 @@ export function filterForm(changed) {
       }
       syncSliders();
       syncKey();
-      this.showTags(this.popular || []);
+      showTags(popular);
+      creatorChip.hidden = !creator.value;
+      creatorChip.textContent = `@${creator.value} ×`;
+      creatorChip.setAttribute("aria-label", `Stop filtering by @${creator.value}`);
     },
-    /** Popular tags as chips: a press adds or removes the tag. */
-    showTags(popular) {
-      this.popular = popular;
-      const chosen = new Set(tags.value.split(",").map((t) => t.trim()).filter(Boolean));
-      const names = [...new Set([...chosen, ...popular.map((p) => p.tag)])].slice(0, 12);
-      chips.replaceChildren(
-        ...names.map((name) =>
-          h("button", { type: "button", class: "chip", "aria-pressed": String(chosen.has(name)), onclick: () => {
-            if (chosen.has(name)) chosen.delete(name);
-            else chosen.add(name);
-            tags.value = [...chosen].join(", ");
-            changed(true);
-          } }, `#${name}`),
-        ),
-      );
-    },
+    showTags,
   };
 }

@@ -340,6 +340,7 @@ class Player extends EventTarget {
 
 export const player = new Player(document.getElementById("audio"));
 onProjectChange(() => {
-  if (player.current) player.route(player.current);
+  if (loopPlayer.current) graph.apply(matchOf(loopPlayer.current.sample), player.audio);
+  else if (player.current) player.route(player.current);
   if (project.active) graph.loadStretch().catch(() => {});
 });

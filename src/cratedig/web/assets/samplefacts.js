@@ -77,7 +77,8 @@ export function correctionForm(sample, saved) {
       body.scale = scale.value;
     }
     try {
-      saved(await api(`/api/v1/samples/${sample.id}`, { method: "PATCH", body, admin: true }));
+      await api(`/api/v1/samples/${sample.id}`, { method: "PATCH", body, admin: true });
+      saved(await api(`/api/v1/samples/${sample.id}`)); // the detail, correction and analysis
     } catch (error) {
       const refused = error instanceof ApiError && [401, 403].includes(error.status);
       message.textContent = refused ? "Only an admin can correct: set the admin token on the Operations page." : error.message;
