@@ -470,3 +470,30 @@ def test_a_reprocess_card_waits_for_its_pipelines(web: WebApp, page: Page) -> No
     done = {**running, "pipeline": {**running["pipeline"], "queued": 0, "processing": 0}}
     done["pipeline"]["completed"] = 2
     assert page.evaluate(shown, done)["label"] == "completed"
+
+
+def test_the_page_rounds_tempos_like_the_file_names_and_shifts_keys_by_at_most_6(
+    web: WebApp, page: Page
+) -> None:
+    page.goto(web.base + "/submit")
+    tempos = [79.5, 80.5, 81.5, 119.49, 120.5, 90.0]
+    rounded = page.evaluate(
+        "async (xs) => { const f = await import('/assets/format.js'); return xs.map(f.roundBpm); }",
+        tempos,
+    )
+    assert rounded == [round(t) for t in tempos]  # the server's download names use round()
+    shift = """async ([key, scale, to, toScale]) =>
+      (await import('/assets/match.js')).semitoneShift(key, scale, to, toScale)"""
+    cases = {
+        ("A", "minor", "C", "major"): 0,  # the relative: no shift
+        ("D", "minor", "C", "major"): -5,  # D minor → A minor
+        ("E", "minor", "C", "minor"): -4,
+        ("F#", "major", "C", "major"): 6,
+        ("Bb", "major", "G", "minor"): 0,  # B♭ major is G minor's relative
+        ("C#", "minor", "D", "minor"): 1,
+    }
+    for case, expected in cases.items():
+        assert page.evaluate(shift, list(case)) == expected, case
+    ratio = "async ([b, p]) => (await import('/assets/match.js')).tempoRatio(b, p)"
+    assert page.evaluate(ratio, [90, 180]) == 1  # double time fits unstretched
+    assert page.evaluate(ratio, [90, 99]) == pytest.approx(1.1)
