@@ -1,5 +1,6 @@
 // The Web Audio graph every sound goes through: source → (time/pitch stretcher) → volume → out.
 //
+// Unmatched, the <audio> element plays on its own; matched (or a loop), sound goes through here.
 // Matching a preview to the project: the media element (or a loop's buffer source) plays at
 // `ratio` like a varispeed turntable, and the Signalsmith stretcher (an AudioWorklet) shifts the
 // pitch back by 12·log2(ratio) semitones plus the key shift. One stretcher, live input, so the
@@ -36,8 +37,11 @@ class AudioGraph {
       this.bus.connect(this.output);
     }
     if (audio && !this.element) {
+      // Only once matching is wanted: from then on the element plays through the graph for
+      // good (a media file from another origin without CORS would be silent there).
       this.element = this.context.createMediaElementSource(audio);
       this.element.connect(this.bus);
+      audio.volume = 1; // the graph's volume applies now
     }
     if (this.context.state === "suspended") this.context.resume().catch(() => {});
     return this.context;
@@ -97,10 +101,12 @@ class AudioGraph {
     return Boolean(this.settings.matched && this.stretch);
   }
 
-  setVolume(value) {
+  /** The volume of everything heard: the graph's gain, or the element's own before it is routed. */
+  setVolume(value, audio) {
     this.volume = Math.min(1, Math.max(0, value));
     localStorage.setItem(VOLUME_KEY, String(this.volume));
     if (this.output) this.output.gain.value = this.volume;
+    if (audio && !this.element) audio.volume = this.volume;
   }
 
   /** Root-mean-square of what is heard now (0 when silent): proof that sound comes out. */

@@ -90,10 +90,11 @@ class Player extends EventTarget {
     if (project.active) graph.loadStretch().catch(() => announce("Matching is unavailable in this browser."));
   }
 
-  /** Route the sound through the graph, matched to the project when one is set. */
+  /** Route the sound through the graph when matched to the project (or already routed). */
   route(sample) {
-    graph.ensure(this.audio); // inside the click: the context may start
-    graph.apply(matchOf(sample), this.audio);
+    const match = matchOf(sample);
+    if (match.matched || graph.element) graph.ensure(this.audio); // in the click: it may start
+    graph.apply(match, this.audio);
   }
 
   /** Start loading a sample's stream (hover/focus), so a click plays at once. */
@@ -180,7 +181,7 @@ class Player extends EventTarget {
 
   start() {
     loopPlayer.stop();
-    if (this.current) graph.ensure(this.audio);
+    if (graph.element) graph.ensure(this.audio); // resumes the context within the gesture
     this.audio.play().catch((error) => {
       // Switching samples aborts the pending play(): expected, not a failure.
       if (error.name === "NotAllowedError") announce("Press play to listen.");
@@ -212,7 +213,7 @@ class Player extends EventTarget {
       return Promise.resolve();
     }
     this.audio.pause();
-    graph.ensure(this.audio);
+    graph.ensure(null);
     graph.apply(matchOf(sample), this.audio);
     return loopPlayer.play(sample, loop).catch((error) => announce(`Could not play the loop: ${error.message}`));
   }
@@ -339,6 +340,7 @@ class Player extends EventTarget {
 }
 
 export const player = new Player(document.getElementById("audio"));
+player.audio.volume = graph.volume;
 onProjectChange(() => {
   if (loopPlayer.current) graph.apply(matchOf(loopPlayer.current.sample), player.audio);
   else if (player.current) player.route(player.current);

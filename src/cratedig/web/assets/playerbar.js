@@ -31,7 +31,7 @@ export function mountPlayerBar(bar) {
     player.audio.loop = !player.audio.loop;
     loop.setAttribute("aria-pressed", String(player.audio.loop));
   });
-  volume.addEventListener("input", () => graph.setVolume(Number(volume.value)));
+  volume.addEventListener("input", () => graph.setVolume(Number(volume.value), player.audio));
 
   let shownId = null;
   player.addEventListener("change", () => {
