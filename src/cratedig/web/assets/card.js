@@ -80,13 +80,15 @@ export function matchText(sample) {
 }
 
 /** Add to (or take out of) the crate. */
-export function crateButton(sample) {
+export function crateButton(sample, { text = false } = {}) {
   const name = title(sample);
-  const button = h("button", { type: "button", class: "icon-button crate-toggle", dataset: { crateId: sample.id } }, icon(ICONS.crate));
+  const words = h("span", {});
+  const button = h("button", { type: "button", class: text ? "button secondary small crate-toggle" : "icon-button crate-toggle", dataset: { crateId: sample.id } }, icon(ICONS.crate), text ? words : null);
   const sync = () => {
     const inside = crate.has(sample.id);
     button.setAttribute("aria-label", `${inside ? "Remove" : "Add"} ${name} ${inside ? "from" : "to"} the crate`);
     button.setAttribute("aria-pressed", String(inside));
+    words.textContent = inside ? "In the crate" : "Add to crate";
   };
   button.addEventListener("click", () => (crate.has(sample.id) ? crate.remove(sample.id) : crate.add(sample)));
   crate.addEventListener("change", () => button.isConnected && sync());

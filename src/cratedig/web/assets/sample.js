@@ -167,7 +167,7 @@ function render(main, sample, signal) {
         h("h1", { tabindex: "-1" }, name),
         sample.status === "completed" ? null : notReady(sample),
         creatorCard(sample.creator, signal),
-        h("div", { class: "sample-player" }, playButton(sample, "play large"), waveform.canvas, crateButton(sample)),
+        h("div", { class: "sample-player" }, playButton(sample, "play large"), waveform.canvas, crateButton(sample, { text: true })),
         loopButtons(sample, waveform),
         downloadSlot,
         sample.description ? h("p", { class: "description" }, sample.description) : null,

@@ -1,6 +1,7 @@
 // The sample page's facts (every field, confidences, candidates) and the admin correction form.
 
 import { api, ApiError } from "./api.js";
+import { keyText, tempoText } from "./card.js";
 import { h } from "./dom.js";
 import { bpm, candidatesText, count, dateTime, duration, KEYS, keyLabel, percent } from "./format.js";
 
@@ -19,10 +20,10 @@ function analysisRow(sample) {
 export function facts(sample) {
   const sound = [sample.sound_title, sample.sound_artist && `by ${sample.sound_artist}`].filter(Boolean).join(" ");
   const rows = [
-    ["Tempo", bpm(sample.bpm)],
+    ["Tempo", sample.bpm ? tempoText(sample) : null],
     ["Tempo confidence", sample.bpm_confidence === null || sample.bpm_confidence === undefined ? null : percent(sample.bpm_confidence)],
     ["Tempo candidates", candidatesText(sample.bpm_candidates, (c) => bpm(c.bpm)) || null],
-    ["Key", keyLabel(sample.key, sample.scale)],
+    ["Key", sample.key ? keyText(sample) : null],
     ["Key confidence", sample.key_confidence === null || sample.key_confidence === undefined ? null : percent(sample.key_confidence)],
     ["Key candidates", candidatesText(sample.key_candidates, (c) => keyLabel(c.key, c.scale)) || null],
     ["Analysis said", analysisRow(sample)],
@@ -47,7 +48,7 @@ export function facts(sample) {
     { class: "facts-list" },
     rows
       .filter(([, value]) => value !== null && value !== undefined && value !== "")
-      .map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, String(value)))),
+      .map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value instanceof Node ? value : String(value)))),
   );
 }
 
