@@ -23,7 +23,8 @@ def _columns(model: type[Sample] | type[Creator], pattern: str) -> set[str]:
 
 class TestSampleArtifacts:
     def test_every_artifact_column_of_the_model_is_in_the_table(self) -> None:
-        assert _columns(Sample, r".+_key") == {a.column for a in SAMPLE_ARTIFACTS}
+        musical = {"analysed_key", "corrected_key"}  # a sample's key in music, not an object's
+        assert _columns(Sample, r".+_key") - musical == {a.column for a in SAMPLE_ARTIFACTS}
         assert _columns(Sample, r".+_bytes") == {a.bytes_column for a in SAMPLE_ARTIFACTS}
 
     def test_column_types(self) -> None:

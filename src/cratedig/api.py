@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from cratedig import __version__
 from cratedig.config import Settings, load_settings
+from cratedig.crates.routes import router as crates_router
 from cratedig.creators.routes import router as creators_router
 from cratedig.deps import RuntimeDep
 from cratedig.errors import install_error_handlers
@@ -35,6 +36,7 @@ from cratedig.pipeline.worker import (
     stop_processing,
 )
 from cratedig.runtime import Runtime
+from cratedig.samples.download_routes import router as downloads_router
 from cratedig.samples.routes import router as samples_router
 from cratedig.storage import Storage
 from cratedig.web import web_router
@@ -69,11 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Short videos turned into a music-sample library.",
         lifespan=lifespan,
+        # /docs is web.routes' Swagger UI served from our own assets; ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(operations_router())  # before /samples/{id}: /samples/reprocess
     app.include_router(samples_router)
+    app.include_router(downloads_router)
+    app.include_router(crates_router)
     app.include_router(creators_router)
     app.include_router(media_router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"], responses=HEALTH)

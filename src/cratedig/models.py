@@ -209,6 +209,15 @@ class Sample(TimestampMixin, Base):
     key: Mapped[str | None] = mapped_column(String(8))
     scale: Mapped[str | None] = mapped_column(String(16))
     key_confidence: Mapped[float | None] = mapped_column(Float)
+    # `bpm`, `key` and `scale` are what is shown, filtered and sorted on: an admin's
+    # correction when there is one, else the analysis (samples.corrections keeps them so).
+    # The analysis' own reading and the correction are kept beside them (NULL: none).
+    analysed_bpm: Mapped[float | None] = mapped_column(Float)
+    analysed_key: Mapped[str | None] = mapped_column(String(8))
+    analysed_scale: Mapped[str | None] = mapped_column(String(16))
+    corrected_bpm: Mapped[float | None] = mapped_column(Float)
+    corrected_key: Mapped[str | None] = mapped_column(String(8))
+    corrected_scale: Mapped[str | None] = mapped_column(String(16))
     # The readings the analysis considered, best first: [{bpm, confidence}] and
     # [{key, scale, confidence}]; NULL for a sample analysed before they were kept.
     bpm_candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

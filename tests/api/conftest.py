@@ -7,6 +7,7 @@ tmp). The embedded worker is off, so enqueued workflows stay queued for inspecti
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,13 @@ from sqlalchemy import delete
 
 from cratedig.api import create_app
 from cratedig.config import Settings
+from cratedig.media.wav import write_wav24
 from cratedig.models import Creator, Operation, OperationItem, Sample
 from cratedig.runtime import Runtime
+from cratedig.storage.keys import AUDIO_WAV, sample_key
 from tests.db.conftest import create_postgres_database, drop_postgres_database
+from tests.fixtures.factories import make_creator, make_sample
+from tests.fixtures.music import SR, backbeat_song
 
 LOOPBACK = ("127.0.0.1", 50000)
 ALLOWED_HOSTS = "127.0.0.1,media.example.com"
@@ -106,6 +111,25 @@ def _wipe(api: Api) -> None:
         session.execute(delete(Creator))
     for child in api.media_dir.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+@pytest.fixture(scope="session")
+def song_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s at 100 BPM in A minor, as the pipeline stores WAVs (24-bit, 48 kHz, stereo)."""
+    path = tmp_path_factory.mktemp("song") / "audio.wav"
+    write_wav24(path, backbeat_song(100.0, "A", "minor"), SR)
+    return path
+
+
+def stored_song(api: Api, song: Path, **fields: Any) -> Sample:
+    """A committed 100 BPM A minor sample (its own creator) whose WAV is the song."""
+    values: dict[str, Any] = {"bpm": 100.0, "key": "A", "scale": "minor"} | fields
+    creator = make_creator()
+    sample = make_sample(id=uuid.uuid4(), creator=creator, title="Night drive", **values)
+    sample.wav_key = sample_key(sample.id, AUDIO_WAV)
+    api.add(creator, sample)
+    api.runtime.storage.put_file(sample.wav_key, song)
+    return sample
 
 
 def queued_workflow_ids(prefix: str) -> list[str]:

@@ -84,3 +84,19 @@ def test_the_pipeline_dashboard_and_retry(api: Api) -> None:
     assert queued_workflow_ids(f"sample-{failed.id}-g1")
     again = api.client.get("/api/v1/pipeline").json()
     assert again["counts"]["failed"] == 0 and again["counts"]["pending"] == 2
+
+
+def test_similar_counts_half_and_double_time_then_the_closer_key_then_shared_tags(
+    api: Api,
+) -> None:
+    base = make_sample(bpm=90.0, key="A", scale="minor", tags=["lofi", "dusty"])
+    double = make_sample(bpm=181.0, key="E", scale="minor")  # 90.5 at half time
+    same_key = make_sample(bpm=90.0, key="A", scale="minor")
+    relative = make_sample(bpm=90.0, key="C", scale="major")
+    tagged_fifth = make_sample(bpm=90.0, key="D", scale="minor", tags=["lofi", "dusty"])
+    fifth = make_sample(bpm=90.0, key="D", scale="minor")
+    api.add(base, double, same_key, relative, tagged_fifth, fifth)
+    body = api.client.get(f"/api/v1/samples/{base.id}/similar").json()
+    assert [item["id"] for item in body] == [
+        str(sample.id) for sample in (same_key, relative, tagged_fifth, fifth, double)
+    ]

@@ -90,6 +90,11 @@ def _schema_document() -> dict[str, Any]:
                     parameter["examples"] = {
                         f"seeded{i}": {"value": v} for i, v in enumerate(values)
                     }
+    # A crate of the seeded sample, so the crate download gets past its 422 for unknown ids.
+    crate = document["paths"]["/api/v1/crates/download"]["post"]["requestBody"]
+    crate["content"]["application/json"]["examples"] = {
+        "seeded": {"value": {"ids": [str(COMPLETED_ID)]}}
+    }
     return document
 
 

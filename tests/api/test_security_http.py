@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,19 @@ class TestSubmitRateLimit:
         assert [submit(remote, headers=wrong).status_code for _ in range(2)] == [202, 429]
         assert submit(loopback).status_code == 202  # the first loopback submit with a token
         assert submit(loopback).status_code == 429  # loopback is no admin once a token is set
+
+    def test_crate_downloads_spend_from_a_bucket_of_their_own(
+        self, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings_of(app), "submit_rate_per_minute", 1)
+        client = TestClient(app, client=("203.0.113.15", 40000))
+        crate = {"ids": [str(uuid.uuid4())]}
+        first = client.post("/api/v1/crates/download", json=crate)
+        assert first.status_code == 422  # past the limit: the id is unknown
+        refused = client.post("/api/v1/crates/download", json=crate)
+        assert refused.status_code == 429
+        assert refused.json()["error"]["message"].startswith("too many crate downloads")
+        assert submit(client).status_code == 202  # submissions keep their own bucket
 
     def test_zero_disables_it(self, app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(settings_of(app), "submit_rate_per_minute", 0)

@@ -24,9 +24,7 @@ TOKEN = "route-table-token-0123456789"
 # (method, path template) anyone may call. Keep this list short and deliberate.
 PUBLIC_ROUTES = {
     ("GET", "/openapi.json"),
-    ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
+    ("GET", "/docs"),  # Swagger UI from our own assets (ReDoc is off: it needs a CDN)
     ("GET", "/health"),
     ("POST", "/api/v1/samples"),
     ("GET", "/api/v1/samples"),  # completed samples only; `status` needs an admin (tested below)
@@ -34,6 +32,7 @@ PUBLIC_ROUTES = {
     ("GET", "/api/v1/samples/{sample_id}/similar"),
     ("GET", "/api/v1/samples/{sample_id}/status"),
     ("GET", "/api/v1/samples/{sample_id}/download"),
+    ("POST", "/api/v1/crates/download"),  # published samples only; rate-limited
     ("GET", "/api/v1/tags/popular"),
     ("GET", "/api/v1/creators/{username}"),
     ("GET", "/media/{key:path}"),
@@ -53,6 +52,7 @@ KNOWN_ADMIN_ROUTES = {
     ("POST", "/api/v1/admin/reanalyze"),
     ("POST", "/api/v1/samples/{sample_id}/retry"),
     ("DELETE", "/api/v1/samples/{sample_id}"),
+    ("PATCH", "/api/v1/samples/{sample_id}"),
     ("GET", "/api/v1/pipeline"),
     ("GET", "/api/v1/operations"),
     ("GET", "/api/v1/operations/{operation_id}"),

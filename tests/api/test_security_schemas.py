@@ -20,18 +20,23 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/admin/migrate-media": {},
     "/api/v1/admin/check-links": {},
     "/api/v1/admin/reanalyze": {},
+    "/api/v1/crates/download": {"ids": ["00000000-0000-4000-8000-000000000001"]},
 }
 
 
 def body_routes(app: FastAPI) -> list[str]:
-    """Paths of the POST routes that take a JSON body."""
+    """Paths of the POST routes that take a JSON body (PATCH's is checked in test_corrections)."""
     found: list[str] = []
 
     def walk(routes: list[Any]) -> None:
         for route in routes:
             if getattr(route, "original_router", None) is not None:
                 walk(list(route.original_router.routes))
-            elif isinstance(route, APIRoute) and route.body_field is not None:
+            elif (
+                isinstance(route, APIRoute)
+                and route.body_field is not None
+                and "POST" in route.methods
+            ):
                 found.append(route.path)
 
     walk(list(app.routes))

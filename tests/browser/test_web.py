@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from cratedig.samples.naming import rounded_bpm
 from cratedig.web.bundle import load_bundle
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.webapp import MISSING, SEEDS, WebApp, running_webapp
@@ -359,7 +360,7 @@ class TestSubmit:
         assert sample["status"] == "completed"
         # The finished sample is playable right there, with its tempo and key.
         finished = tracker.locator(".finished")
-        assert f"{round(sample['bpm'])} BPM" in finished.inner_text()
+        assert f"{rounded_bpm(sample['bpm'])} BPM" in finished.inner_text()
         assert sample["key"] is None or sample["key"] in finished.inner_text()
         finished.get_by_role("button", name=re.compile(r"^Play ")).click()
         page.wait_for_function(f"{AUDIO}.currentTime > 0.2")

@@ -19,6 +19,7 @@ from cratedig.operations.kinds.reanalyze import NO_WAV, ReanalyzeRequest
 from cratedig.operations.repository import operation_report
 from cratedig.operations.schemas import OperationOut
 from cratedig.runtime import Runtime, start_runtime, stop_runtime
+from cratedig.samples.corrections import correct
 from cratedig.storage.keys import sample_key
 from tests.api.conftest import LOOPBACK, api_settings
 from tests.fixtures.factories import make_creator, make_sample
@@ -203,11 +204,7 @@ def test_on_s3_the_wav_is_read_from_the_bucket(
         data_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         dbos_system_database_url=f"sqlite:///{tmp_path / 'dbos.db'}",
-        storage_url=f"s3://{s3_server.bucket}/{s3_prefix}",
-        s3_endpoint=s3_server.endpoint,
-        s3_region=s3_server.region,
-        s3_access_key_id=s3_server.access_key_id,
-        s3_secret_access_key=s3_server.secret_access_key,
+        **s3_server.storage_settings(s3_prefix),
     )
     runtime = start_runtime(settings)
     try:
@@ -221,3 +218,21 @@ def test_on_s3_the_wav_is_read_from_the_bucket(
         runtime.storage.delete(sample.wav_key)
     finally:
         stop_runtime()
+
+
+def test_a_correction_stays_shown_and_the_new_reading_goes_beside_it(
+    runtime: Runtime, processed_clip: Path
+) -> None:
+    sample = stale_sample(runtime, processed_clip)
+    with runtime.transaction() as session:
+        row = session.get(Sample, sample.id)
+        assert row is not None
+        correct(row, {"bpm": 90.0, "key": "F"})
+    lines: list[str] = []
+    reanalyze(ReanalyzeRequest(), lines)
+    after = reload(runtime, sample.id)
+    assert (after.bpm, after.key, after.corrected_bpm) == (90.0, "F", 90.0)
+    assert after.scale == "minor"  # not corrected: the new reading shows
+    assert after.analysed_bpm == pytest.approx(120, rel=0.04)
+    assert (after.analysed_key, after.analysed_scale) == ("A", "minor")
+    assert "  Before: 60.0 BPM, C major" in lines  # the analysis' reading, not the correction

@@ -8,8 +8,9 @@ from cratedig.operations.follow import follow_operation, progress_line
 from cratedig.operations.kinds.reprocess import ReprocessRequest
 from cratedig.operations.runner import enqueue_operation
 from cratedig.runtime import Runtime
+from cratedig.samples.corrections import correct
 from cratedig.samples.repository import SampleRepository
-from cratedig.storage.keys import sample_prefix
+from cratedig.storage.keys import render_key, sample_prefix
 from tests.fixtures.http_server import LoopbackServer
 from tests.operations.plumbing import start
 from tests.pipeline.conftest import add_url_sample, run_pipeline
@@ -38,3 +39,28 @@ def test_a_reprocess_runs_every_sample_again_and_reports_it(
         steps = repo.steps_for(ids[0], 1)
         assert [s.step for s in steps][-1] == "publish"
     assert runtime.storage.list(sample_prefix(ids[0]) + "/")  # republished, still there
+
+
+def test_a_reprocess_keeps_a_correction_and_drops_the_old_generations_renders(
+    runtime: Runtime, media_server: LoopbackServer
+) -> None:
+    sample_id = add_url_sample(runtime, f"{media_server.base}/loop.mp3?take=corrected")
+    assert run_pipeline(sample_id) == "completed"
+    with runtime.transaction() as session:
+        sample = SampleRepository(session).get(sample_id)
+        assert sample is not None
+        analysed = sample.bpm
+        correct(sample, {"bpm": 77.0, "scale": "major"})
+        stale_render = render_key(sample_id, 0, "0" * 24, "wav")
+    runtime.storage.put_bytes(stale_render, b"RIFF")
+    operation_id, _ = start("reprocess", ReprocessRequest(limit=1), origin="api")
+    enqueue_operation(operation_id)
+    report = follow_operation(operation_id, poll_seconds=0.2, timeout=120, out=lambda _l: None)
+    assert report is not None and report.status == "completed"
+    with runtime.transaction() as session:
+        again = SampleRepository(session).get(sample_id)
+        assert again is not None and again.generation == 1
+        assert (again.bpm, again.scale, again.corrected_bpm) == (77.0, "major", 77.0)
+        assert again.analysed_bpm == analysed and again.analysed_scale is not None
+        assert again.key == again.analysed_key  # not corrected: the new analysis shows
+    assert not runtime.storage.exists(stale_render)

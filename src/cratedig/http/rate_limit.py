@@ -1,4 +1,5 @@
-"""Per-client submission rate limit: a token bucket per client address, kept in the database.
+"""Per-client rate limit of the heavy public requests (submissions, crate downloads): a token
+bucket per client address and kind of request, kept in the database.
 
 Every API process spends from the same buckets (http/submit_buckets.py), so N processes
 behind a balancer still allow the configured rate, not N times it.
@@ -24,6 +25,10 @@ from cratedig.http.clients import client_of
 from cratedig.http.submit_buckets import forget_full_buckets, take_token, without_durable_commit
 
 SUBMIT_PATH = "/api/v1/samples"
+CRATE_PATH = "/api/v1/crates/download"
+# Each limited POST path, its bucket's name prefix (submissions keep the bare address) and
+# what the 429 calls it. Both spend at CRATEDIG_SUBMIT_RATE_PER_MINUTE, from separate buckets.
+LIMITED = {SUBMIT_PATH: ("", "submissions"), CRATE_PATH: ("crate:", "crate downloads")}
 SWEEP_EVERY_SECONDS = 60.0  # how often a process deletes refilled buckets
 
 log = logging.getLogger("cratedig.api")
@@ -60,15 +65,17 @@ class SubmitRateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rate = self.settings.submit_rate_per_minute
-        if not (rate > 0 and _is_submit(scope)) or self._is_admin(scope):
+        limited = _limited(scope) if rate > 0 else None
+        if limited is None or self._is_admin(scope):
             await self.app(scope, receive, send)
             return
-        wait = await self._wait(scope, rate)
+        prefix, what = limited
+        wait = await self._wait(scope, rate, prefix)
         if wait <= 0:
             await self.app(scope, receive, send)
             return
         seconds = max(1, math.ceil(wait))
-        message = f"too many submissions: at most {rate} a minute; retry in {seconds} s"
+        message = f"too many {what}: at most {rate} a minute; retry in {seconds} s"
         response = JSONResponse(
             error_body("rate_limited", message),
             status_code=429,
@@ -76,11 +83,12 @@ class SubmitRateLimit:
         )
         await response(scope, receive, send)
 
-    async def _wait(self, scope: Scope, rate: int) -> float:
-        """Seconds until this client may submit (0.0: now); the database call runs in a thread."""
+    async def _wait(self, scope: Scope, rate: int, prefix: str) -> float:
+        """Seconds until this client may go on (0.0: now); the database call runs in a thread."""
         engine: Engine = scope["app"].state.runtime.engine
+        client = prefix + client_of(scope)
         try:
-            return await to_thread.run_sync(self.buckets.take, engine, client_of(scope), rate)
+            return await to_thread.run_sync(self.buckets.take, engine, client, rate)
         except Exception as error:
             if not is_transient_db_error(error):
                 raise
@@ -97,9 +105,10 @@ class SubmitRateLimit:
         return True
 
 
-def _is_submit(scope: Scope) -> bool:
+def _limited(scope: Scope) -> tuple[str, str] | None:
+    """The bucket prefix and name of a limited request, None for any other."""
     if scope["type"] != "http" or scope.get("method") != "POST":
-        return False
+        return None
     path: str = scope.get("path", "")
     path = path.removeprefix(scope.get("root_path", "") or "")  # served under a prefix
-    return path.rstrip("/") == SUBMIT_PATH
+    return LIMITED.get(path.rstrip("/"))

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, func, not_, or_, selec
 from sqlalchemy.orm import Session
 
 from cratedig.models import Creator, Sample, SampleStatus
+from cratedig.samples.corrections import analysed_column, analysis_update_values
 
 # What the analysis computes, and so all a re-analysis may write.
 ANALYSIS_FIELDS = (
@@ -66,7 +67,8 @@ def samples_with_wav(
 
 def stored_wav(session: Session, sample_id: uuid.UUID) -> StoredWav | None:
     """The sample's WAV and current analysis, if it still has a stored WAV to analyse."""
-    fields = [getattr(Sample, name) for name in ANALYSIS_FIELDS]
+    # The analysis' own reading before: an admin's correction is not the analysis.
+    fields = [analysed_column(name) for name in ANALYSIS_FIELDS]
     query = (
         select(Sample.wav_key, Sample.wav_bytes, Sample.generation, Creator.username, *fields)
         .outerjoin(Creator, Creator.id == Sample.creator_id)
@@ -93,7 +95,7 @@ def store_analysis(session: Session, seen: StoredWav, values: dict[str, Any]) ->
             Sample.generation == seen.generation,
             Sample.status.not_in(IN_PIPELINE),
         )
-        .values(**values)
+        .values(**analysis_update_values(values))  # corrections stay shown
         .execution_options(synchronize_session=False)
     )
     return cast("CursorResult[Any]", result).rowcount > 0

@@ -16,6 +16,7 @@ from cratedig.pipeline.faults import kill_if_asked
 from cratedig.pipeline.payloads import Job, Publication
 from cratedig.pipeline.state import serves_generation
 from cratedig.runtime import current_runtime
+from cratedig.samples.corrections import apply_analysis
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage import StorageError
 from cratedig.storage.keys import generation_key, sample_prefix, staging_key, staging_prefix
@@ -127,8 +128,8 @@ def _apply(sample: Sample, publication: Publication) -> None:
         artifact.store(sample, generation_key(sample.id, sample.generation, artifact.file), size)
     analysis = publication.processed["analysis"]
     sample.duration_seconds = analysis.get("duration_seconds")
-    sample.bpm, sample.bpm_confidence = analysis.get("bpm"), analysis.get("bpm_confidence")
-    sample.key, sample.scale = analysis.get("key"), analysis.get("scale")
+    apply_analysis(sample, analysis)  # an admin's correction of bpm/key/scale stays shown
+    sample.bpm_confidence = analysis.get("bpm_confidence")
     sample.key_confidence = analysis.get("key_confidence")
     sample.bpm_candidates = list(analysis.get("bpm_candidates") or [])
     sample.key_candidates = list(analysis.get("key_candidates") or [])

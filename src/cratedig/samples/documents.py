@@ -15,9 +15,16 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy import Row
 
-from cratedig.artifacts import AVATAR_THUMB, SAMPLE_ARTIFACTS, is_external
+from cratedig.artifacts import (
+    AVATAR_LARGE,
+    AVATAR_MEDIUM,
+    AVATAR_THUMB,
+    SAMPLE_ARTIFACTS,
+    is_external,
+)
 from cratedig.pipeline.tracking import STEPS, step_number
 from cratedig.public_errors import public_error_message
+from cratedig.samples.corrections import analysis_of, corrections_of
 from cratedig.samples.reads import CREATOR_COLUMNS, CREATOR_PREFIX, STEP_PREFIX
 from cratedig.samples.schemas import SampleOut
 from cratedig.storage import Storage
@@ -95,6 +102,54 @@ def sample_document_of_row(row: Row[Any], storage: Storage) -> Document:
         )
         creator = _creator(ident, username, nickname, verified, avatar, fetched, storage)
     return _sample(values, row_tags(values["tags"]), creator, storage)
+
+
+def sample_detail_document_of_row(row: Row[Any], storage: Storage) -> Document:
+    """A detail document (schemas.SampleDetail) from a samples.reads detail row."""
+    values = dict(zip(row._fields, row, strict=True))
+    document = sample_document_of_row(row, storage)
+    if document["creator"] is not None:
+        card = {name: values[CREATOR_PREFIX + name] for name in _CARD_FIELDS}
+        document["creator"] = _card(document["creator"], card, storage)
+    return _with_readings(document, values)
+
+
+def sample_detail_document(sample: Any, storage: Storage) -> Document:
+    """A detail document (schemas.SampleDetail) from an ORM Sample with its creator."""
+    creator = creator_document(sample.creator, storage)
+    document = sample_document(sample, sample.tags, creator, storage)
+    if creator is not None:
+        card = {name: getattr(sample.creator, name) for name in _CARD_FIELDS}
+        document["creator"] = _card(creator, card, storage)
+    return _with_readings(document, _Attributes(sample))
+
+
+_CARD_FIELDS = (
+    "avatar_medium_key",
+    "avatar_large_key",
+    "last_fetched_at",
+    "follower_count",
+    "following_count",
+    "heart_count",
+    "video_count",
+)
+
+
+def _card(creator: Document, values: Mapping[str, Any], storage: Storage) -> Document:
+    """The creator summary grown into the card: every avatar size and follower counts."""
+    version = avatar_version(values["last_fetched_at"])
+    card = dict(creator)
+    for avatar in (AVATAR_MEDIUM, AVATAR_LARGE):
+        card[avatar.url_field] = media_url(storage, values[avatar.column], version)
+    for name in ("follower_count", "following_count", "heart_count", "video_count"):
+        card[name] = values[name]
+    return card
+
+
+def _with_readings(document: Document, values: Mapping[str, Any]) -> Document:
+    document["analysis"] = analysis_of(values)
+    document["corrections"] = corrections_of(values)
+    return document
 
 
 def _sample(

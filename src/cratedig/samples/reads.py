@@ -52,6 +52,23 @@ CREATOR_COLUMNS = tuple(
     Creator.__table__.c[name].label(CREATOR_PREFIX + name)
     for name in ("id", "username", "nickname", "verified", "avatar_thumb_key", "last_fetched_at")
 )
+# What the detail shows on top: the analysis' reading, the corrections, the creator card.
+DETAIL_COLUMNS = tuple(
+    Sample.__table__.c[f"{kind}_{name}"]
+    for kind in ("analysed", "corrected")
+    for name in ("bpm", "key", "scale")
+)
+CARD_COLUMNS = tuple(
+    Creator.__table__.c[name].label(CREATOR_PREFIX + name)
+    for name in (
+        "avatar_medium_key",
+        "avatar_large_key",
+        "follower_count",
+        "following_count",
+        "heart_count",
+        "video_count",
+    )
+)
 PROGRESS_COLUMNS = tuple(
     Sample.__table__.c[name]
     for name in (
@@ -141,7 +158,13 @@ def _tags(sample_id: ColumnElement[Any], dialect: str) -> Label[Any]:
 def _detail_query(dialect: str) -> Select[Any]:
     samples = Sample.__table__
     return (
-        select(*SAMPLE_COLUMNS, *CREATOR_COLUMNS, _tags(samples.c.id, dialect))
+        select(
+            *SAMPLE_COLUMNS,
+            *DETAIL_COLUMNS,
+            *CREATOR_COLUMNS,
+            *CARD_COLUMNS,
+            _tags(samples.c.id, dialect),
+        )
         .select_from(samples.outerjoin(Creator.__table__))
         .where(samples.c.id == bindparam("sample_id"))
     )

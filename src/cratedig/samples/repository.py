@@ -44,6 +44,8 @@ from cratedig.samples.query import (
     REPROCESSING,
     SORTS,
     STILL_SERVED,
+    TEMPO_MULTIPLES,
+    BpmRange,
     Page,
     SampleFilters,
     SampleSort,
@@ -57,7 +59,10 @@ from cratedig.samples.query import (
     search_terms,
     tsquery,
 )
+from cratedig.samples.similarity import TEMPO_TOLERANCE, ranked
 
+# The newest this many matching samples are ranked for "similar".
+SIMILAR_CANDIDATES = 200
 # Up to this many text matches are passed to the list query as ids; more go as a subquery.
 MAX_LISTED_MATCHES = 5000
 
@@ -130,19 +135,18 @@ class SampleRepository:
         return Page(items=items, next_cursor=next_cursor)
 
     def similar_to(self, sample: Sample, limit: int = 8) -> list[Sample]:
-        """Published samples near this one's tempo (±6 %) in a compatible key, closest first."""
-        query = select(Sample).where(
-            Sample.status == SampleStatus.COMPLETED, Sample.id != sample.id
-        )
+        """Published samples within ±6 % of this one's tempo (or of half or double it) in a
+        compatible key, nearest tempo first, then the closer key, then more shared tags."""
+        query = select(Sample).where(is_published(), Sample.id != sample.id)
         if sample.key and sample.scale:
             query = query.where(_any_key(compatible_keys(sample.key, sample.scale)))
         if sample.bpm:
-            query = query.where(Sample.bpm.between(sample.bpm * 0.94, sample.bpm * 1.06))
-            query = query.order_by(func.abs(Sample.bpm - sample.bpm), Sample.id)
-        else:
-            query = query.order_by(Sample.created_at.desc(), Sample.id)
-        query = query.options(joinedload(Sample.creator)).limit(limit)
-        return list(self.session.scalars(query).unique())
+            low, high = sample.bpm * (1 - TEMPO_TOLERANCE), sample.bpm * (1 + TEMPO_TOLERANCE)
+            ranges: list[BpmRange] = [(low * f, high * f) for f in TEMPO_MULTIPLES]
+            query = query.where(in_bpm_ranges(Sample.bpm.expression, ranges))
+        query = query.order_by(Sample.created_at.desc(), Sample.id).limit(SIMILAR_CANDIDATES)
+        candidates = list(self.session.scalars(query.options(joinedload(Sample.creator))).unique())
+        return ranked(sample, candidates)[:limit]
 
     def count(self, filters: SampleFilters | None = None) -> int:
         """How many samples match `filters`."""

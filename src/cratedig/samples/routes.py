@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
-from cratedig.artifacts import is_external
 from cratedig.deps import AdminDep, RuntimeDep, SessionDep, SettingsDep, StorageDep, check_admin
 from cratedig.errors import ApiError, error_responses, source_error
 from cratedig.http.caching import IN_FLIGHT, LISTING, NOT_MODIFIED, PRIVATE, SETTLED, cached_json
 from cratedig.models import Sample, SampleStatus
 from cratedig.pipeline.queue import cancel_sample, enqueue_sample
 from cratedig.samples import service
-from cratedig.samples.documents import progress_document_of_rows, sample_document_of_row
+from cratedig.samples.corrections import correct
+from cratedig.samples.documents import (
+    progress_document_of_rows,
+    sample_detail_document,
+    sample_detail_document_of_row,
+    sample_document_of_row,
+)
 from cratedig.samples.harmony import compatible_keys
 from cratedig.samples.query import (
     MAX_LIMIT,
@@ -29,6 +32,8 @@ from cratedig.samples.reads import SampleReads
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import (
     NO_NUL,
+    CorrectionRequest,
+    SampleDetail,
     SampleOut,
     SamplePage,
     SampleProgress,
@@ -37,7 +42,6 @@ from cratedig.samples.schemas import (
     Text,
 )
 from cratedig.sources.errors import SourceError
-from cratedig.storage import Storage
 
 router = APIRouter(prefix="/api/v1", tags=["samples"], responses=error_responses(422))
 # Routes that read object storage answer 503 when it is down (errors.py).
@@ -154,15 +158,38 @@ def list_samples(
 
 
 @router.get(
-    "/samples/{sample_id}", response_model=SampleOut, responses={304: NOT_MODIFIED, **FOUND}
+    "/samples/{sample_id}", response_model=SampleDetail, responses={304: NOT_MODIFIED, **FOUND}
 )
 def get_sample(request: Request, sample_id: uuid.UUID, runtime: RuntimeDep) -> Response:
-    """One sample with its creator, tags and media URLs (any status)."""
+    """One sample (any status) with its creator card, tags, media URLs, the analysis' own
+    reading and an admin's corrections."""
     row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
     if row is None:
         raise ApiError(404, "not_found", f"no sample {sample_id}", "id")
-    document = sample_document_of_row(row, runtime.storage)
+    document = sample_detail_document_of_row(row, runtime.storage)
     return cached_json(request, document, _cache_control(row.status))
+
+
+@router.patch("/samples/{sample_id}", response_model=SampleDetail, responses=ADMIN_FOUND)
+def correct_sample(
+    request: Request,
+    sample_id: uuid.UUID,
+    body: CorrectionRequest,
+    _admin: AdminDep,
+    session: SessionDep,
+    storage: StorageDep,
+) -> Response:
+    """Correct BPM, key or scale (admin): null clears a correction. The correction is what
+    listings, filters, downloads and file names use; a re-analysis never overwrites it."""
+    changes = body.model_dump(include=body.model_fields_set)
+    if not changes:
+        raise ApiError(422, "validation_error", "nothing to correct: give bpm, key or scale")
+    if changes.get("key") is not None:
+        changes["key"] = service.normalize_key(changes["key"])
+    sample = _found(session, sample_id)
+    correct(sample, changes)
+    session.flush()
+    return cached_json(request, sample_detail_document(sample, storage), PRIVATE)
 
 
 @router.get("/samples/{sample_id}/similar", response_model=list[SampleOut], responses=FOUND)
@@ -172,7 +199,8 @@ def similar_samples(
     storage: StorageDep,
     limit: Annotated[int, Query(ge=1, le=48)] = 8,
 ) -> list[SampleOut]:
-    """Published samples of similar tempo (±6 %) in a compatible key, closest tempo first."""
+    """Published samples within ±6 % of its tempo or of half or double it, in a compatible
+    key (same, relative, a fifth away): nearest tempo first, then closer key, shared tags."""
     sample = _found(session, sample_id)
     similar = SampleRepository(session).similar_to(sample, limit)
     return [service.sample_out(item, storage) for item in similar]
@@ -207,37 +235,6 @@ def delete_sample(
     cancel_sample(sample.id, sample.generation)  # a running pipeline must not re-create objects
     service.delete_sample(session, storage, sample)
     return Response(status_code=204)
-
-
-@router.get(
-    "/samples/{sample_id}/download",
-    status_code=302,
-    response_class=RedirectResponse,
-    responses={302: {"description": "to a presigned URL or the local media route"}, **FOUND},
-)
-def download(
-    request: Request,
-    sample_id: uuid.UUID,
-    session: SessionDep,
-    storage: StorageDep,
-    format: Literal["wav", "mp3"] = "wav",
-) -> RedirectResponse:
-    """Redirect to the WAV or MP3 with a producer-friendly file name; counts the download."""
-    sample = _found(session, sample_id)
-    key = service.downloadable_key(storage, sample, format)
-    name = service.download_name(sample, format)
-    SampleRepository(session).increment_downloads(sample.id)
-    return RedirectResponse(_download_url(request, storage, key, name, sample.generation), 302)
-
-
-def _download_url(request: Request, storage: Storage, key: str, name: str, version: int) -> str:
-    if is_external(key):  # not migrated yet: the old host serves it (without our file name)
-        return key
-    signed = storage.presigned_get_url(key, download_name=name)
-    if signed is not None:
-        return signed
-    root = request.scope.get("root_path", "").rstrip("/")
-    return f"{root}/media/{quote(key, safe='/')}?v={version}&download={quote(name, safe='')}"
 
 
 @router.get("/tags/popular", response_model=list[TagCountOut], tags=["tags"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -78,7 +78,11 @@ class SampleOut(BaseModel):
     region: str | None
     post_type: str | None
     duration_seconds: float | None
-    bpm: float | None
+    bpm: float | None = Field(
+        description="the tempo shown (an admin's correction wins over the analysis); people see"
+        " it rounded half up to a whole BPM, floor(bpm + 0.5) (JavaScript's Math.round),"
+        " as download file names do"
+    )
     bpm_confidence: float | None
     key: str | None
     scale: str | None
@@ -117,6 +121,51 @@ class SampleOut(BaseModel):
     processed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class CreatorCard(CreatorSummary):
+    """The creator as a sample's page shows them: every avatar size and follower counts."""
+
+    avatar_medium_url: str | None
+    avatar_large_url: str | None
+    follower_count: int | None
+    following_count: int | None
+    heart_count: int | None
+    video_count: int | None
+
+
+class AnalysisReading(BaseModel):
+    """What the analysis read, whatever an admin corrected."""
+
+    bpm: float | None
+    key: str | None
+    scale: str | None
+
+
+class Corrections(BaseModel):
+    """An admin's corrections; only the corrected fields are present."""
+
+    bpm: float | None = None
+    key: str | None = None
+    scale: str | None = None
+
+
+class SampleDetail(SampleOut):
+    """One sample with its creator card, the analysis' reading and any corrections."""
+
+    creator: CreatorCard | None
+    analysis: AnalysisReading
+    corrections: Corrections = Field(description="only the corrected fields are present")
+
+
+class CorrectionRequest(BaseModel):
+    """Corrections to set (a value) or clear (null); fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bpm: float | None = Field(default=None, gt=0, le=1000)
+    key: str | None = Field(default=None, max_length=3, examples=["A", "C#", "Eb"])
+    scale: Literal["major", "minor"] | None = None
 
 
 class SamplePage(BaseModel):

@@ -5,8 +5,6 @@ Services flush but never commit: the request dependency owns the transaction.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.orm import Session
 
 from cratedig.artifacts import MP3, WAV, Artifact, is_external
@@ -15,7 +13,9 @@ from cratedig.errors import ApiError
 from cratedig.media.key import KEY_NAMES
 from cratedig.models import Sample, SampleSource, SampleStatus
 from cratedig.pipeline.fetching import tiktok_options, url_source_id
+from cratedig.samples import naming
 from cratedig.samples.documents import creator_document, progress_document, sample_document
+from cratedig.samples.matching import Plan
 from cratedig.samples.repository import SampleRepository
 from cratedig.samples.schemas import SampleOut, SampleProgress
 from cratedig.sources.errors import SourceError, SourceErrorCode
@@ -26,7 +26,6 @@ from cratedig.storage.keys import sample_prefix, sample_staging_prefix
 
 DOWNLOADS: dict[str, Artifact] = {"wav": WAV, "mp3": MP3}
 """What `/download?format=` serves."""
-_UNSAFE = re.compile(r"[^\w.#-]+")
 # Keys are stored in the analysis' spelling; a filter may use either enharmonic name.
 _ENHARMONIC = {"Db": "C#", "D#": "Eb", "Gb": "F#", "G#": "Ab", "A#": "Bb"}
 
@@ -91,18 +90,20 @@ def downloadable_key(storage: Storage, sample: Sample, fmt: str) -> str:
     return key
 
 
-def download_name(sample: Sample, ext: str) -> str:
-    """`{bpm}bpm_{key}{scale}_{creator}_{id8}.{ext}`, leaving out what is unknown."""
-    parts: list[str] = []
-    if sample.bpm is not None and sample.bpm > 0:
-        parts.append(f"{round(sample.bpm)}bpm")
-    if sample.key:
-        parts.append(f"{sample.key}{sample.scale or ''}")
-    if sample.creator is not None:
-        parts.append(sample.creator.username)
-    parts.append(sample.id.hex[:8])
-    cleaned = (_UNSAFE.sub("", part).strip(".-") for part in parts)
-    return "_".join(part for part in cleaned if part)[:150] + f".{ext}"
+def download_name(sample: Sample, ext: str, rendered: Plan | None = None) -> str:
+    """The file name of the sample as stored, or as `rendered` (tempo, key, loop)."""
+    bpm, key, scale = sample.bpm, sample.key, sample.scale
+    if rendered is not None:
+        bpm, key, scale = rendered.bpm, rendered.key, rendered.scale
+    return naming.download_name(
+        bpm=bpm,
+        key=key,
+        scale=scale,
+        creator=sample.creator.username if sample.creator is not None else None,
+        sample_id=sample.id,
+        ext=ext,
+        bars=rendered.bars if rendered is not None else None,
+    )
 
 
 def delete_sample(session: Session, storage: Storage, sample: Sample) -> int:

@@ -139,6 +139,12 @@ class Storage:
         with self._errors("get", key):
             return obstore.get(self._store, key).bytes().to_bytes()
 
+    def stream(self, key: str) -> Iterator[bytes]:
+        """Yield an object's content a chunk at a time (never all of it in memory)."""
+        validate_key(key)
+        with self._errors("stream", key):
+            yield from obstore.get(self._store, key).stream()
+
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Return bytes ``start`` (inclusive) to ``end`` (exclusive), clipped at the object end."""
         validate_key(key)

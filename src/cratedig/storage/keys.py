@@ -5,6 +5,7 @@ samples/{id}/video.mp4  thumbnail.jpg  cover.jpg  origin_cover.jpg  audio.wav  a
 samples/{id}/waveform.png  waveform.json  hls/playlist.m3u8  hls/segment_000.ts ...
 creators/{creator_id}/avatar_thumb.jpg  avatar_medium.jpg  avatar_large.jpg
 samples/{id}/g{generation}/<the same names>   (generation 1 and later: reprocessed media)
+samples/{id}/[g{generation}/]renders/{digest}.wav|mp3   (matched and loop downloads, cached)
 staging/{sample_id}/{generation}/<the same names as under samples/{id}/>
 ```
 
@@ -35,6 +36,7 @@ WAVEFORM_PNG = artifacts.WAVEFORM_PNG.file
 WAVEFORM_JSON = artifacts.WAVEFORM_JSON.file
 HLS_PLAYLIST = artifacts.HLS.file
 HLS_DIR = str(artifacts.HLS.folder)
+RENDERS_DIR = "renders"
 HLS_SEGMENT_PATTERN = "segment_%03d.ts"
 """The ffmpeg ``-hls_segment_filename`` pattern, relative to the HLS directory."""
 
@@ -75,6 +77,12 @@ def generation_prefix(sample_id: object, generation: int) -> str:
 def generation_key(sample_id: object, generation: int, name: str) -> str:
     """Return the published key of one artifact of a generation (``samples/{id}/g2/audio.mp3``)."""
     return validate_key(f"{generation_prefix(sample_id, generation)}/{name}")
+
+
+def render_key(sample_id: object, generation: int, digest: str, ext: str) -> str:
+    """Return the key of a cached matched/loop render of one generation's WAV."""
+    name = f"{_id(digest, 'render digest')}.{_id(ext, 'extension')}"
+    return generation_key(sample_id, generation, f"{RENDERS_DIR}/{name}")
 
 
 def hls_prefix(sample_id: object) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 
 from cratedig.artifacts import CREATOR_AVATARS, SAMPLE_ARTIFACTS
-from cratedig.storage.keys import CREATORS, HLS_DIR, SAMPLES
+from cratedig.storage.keys import CREATORS, HLS_DIR, RENDERS_DIR, SAMPLES
 
 _SEGMENT = rf"{re.escape(HLS_DIR)}/segment_\d{{3,}}\.ts"  # keys.HLS_SEGMENT_PATTERN's names
+# Matched and loop downloads: keys.render_key, a hex digest per render (renders.py).
+_RENDER = rf"{re.escape(RENDERS_DIR)}/[0-9a-f]{{24}}\.(?:wav|mp3)"
 _SAMPLE_FILES = "|".join(re.escape(artifact.file) for artifact in SAMPLE_ARTIFACTS)
 _AVATAR_FILES = "|".join(re.escape(artifact.file) for artifact in CREATOR_AVATARS)
 _PUBLISHED = re.compile(
-    rf"{SAMPLES}/[^/]+/(?:g[1-9][0-9]*/)?(?:{_SAMPLE_FILES}|{_SEGMENT})"
+    rf"{SAMPLES}/[^/]+/(?:g[1-9][0-9]*/)?(?:{_SAMPLE_FILES}|{_SEGMENT}|{_RENDER})"
     rf"|{CREATORS}/[^/]+/(?:{_AVATAR_FILES})"
 )
 

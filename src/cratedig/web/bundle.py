@@ -19,6 +19,14 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 NODE_MODULES = REPO_ROOT / "web" / "node_modules"
 HLS_JS = NODE_MODULES / "hls.js" / "dist" / "hls.min.js"
 STRETCH_JS = NODE_MODULES / "signalsmith-stretch" / "SignalsmithStretch.mjs"
+SWAGGER_DIR = NODE_MODULES / "swagger-ui-dist"
+# The API docs' Swagger UI (npm's swagger-ui-dist, Apache-2.0), served like hls.js so /docs
+# needs no outside host. Plain scripts, not modules: the page's import map leaves them out.
+DOCS_FILES = {
+    "swagger-ui-bundle.js": "swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui.css",
+    "swagger-favicon.png": "favicon-32x32.png",
+}
 ASSETS_URL = "/assets/"
 ENTRY_MODULE = "app.js"
 STYLESHEET = "app.css"
@@ -31,9 +39,10 @@ MEDIA_TYPES = {
     ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".png": "image/png",
 }
-# The npm build ends with a source map comment; the map is not served, so drop the pointer.
-_SOURCE_MAP = re.compile(rb"\n//# sourceMappingURL=\S+\s*$")
+# The npm builds end with a source map comment; the map is not served, so drop the pointer.
+_SOURCE_MAP = re.compile(rb"\n(?://# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ ?\*/)\s*$")
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,19 @@ def make_asset(name: str, body: bytes) -> Asset:
 
 
 def load_bundle(
-    assets_dir: Path = ASSETS_DIR, hls_js: Path = HLS_JS, stretch_js: Path = STRETCH_JS
+    assets_dir: Path = ASSETS_DIR,
+    hls_js: Path = HLS_JS,
+    stretch_js: Path = STRETCH_JS,
+    swagger_dir: Path = SWAGGER_DIR,
 ) -> Bundle:
-    """Read and hash every asset once (at app start); a missing npm file is a stated problem."""
+    """Read and hash every asset once (at app start); a missing page file is a stated problem
+    (a missing Swagger UI only leaves /docs without it: web.routes says so there)."""
     files = {
         path.name: path.read_bytes() for path in sorted(assets_dir.iterdir()) if path.is_file()
     }
+    for name, file_name in DOCS_FILES.items():
+        if (swagger_dir / file_name).is_file():
+            files[name] = _SOURCE_MAP.sub(b"\n", (swagger_dir / file_name).read_bytes())
     missing = []
     for name, path in ((HLS_NAME, hls_js), (STRETCH_NAME, stretch_js)):
         if path.is_file():
@@ -107,7 +123,7 @@ def load_bundle(
 def render_shell(assets: dict[str, Asset]) -> str:
     """The one HTML page: hashed URLs, an import map for module imports, module preloads."""
     modules = [a for _, a in sorted(assets.items()) if a.media_type.startswith("text/javascript")]
-    modules = [a for a in modules if a.name != HLS_NAME]
+    modules = [a for a in modules if a.name != HLS_NAME and a.name not in DOCS_FILES]
     # Modules import each other by plain relative names (`./api.js`): the import map sends
     # each to its hashed URL, so changing one module never changes the others' hashes.
     import_map = {"imports": {ASSETS_URL + a.name: a.url for a in modules}}

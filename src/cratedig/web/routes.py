@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
 from cratedig.errors import ApiError
-from cratedig.web.bundle import Bundle, load_bundle
+from cratedig.web.bundle import DOCS_FILES, Bundle, load_bundle
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Plain (unhashed) names exist for browsers without import maps: they must revalidate.
@@ -57,3 +58,25 @@ def asset(
     if found.gzipped is not None and "gzip" in accept_encoding.lower():
         body, headers["Content-Encoding"] = found.gzipped, "gzip"
     return Response(body, media_type=found.media_type, headers=headers)
+
+
+@web_router.get("/docs", response_class=HTMLResponse)
+def docs(request: Request) -> Response:
+    """The API's Swagger UI, every file served from here (no outside host: works air-gapped)."""
+    found = [BUNDLE.by_name.get(name) for name in DOCS_FILES]
+    if None in found:
+        message = (
+            "The API docs are unavailable: Swagger UI is not installed"
+            " (`cd web && npm ci`). The API's description is at /openapi.json"
+        )
+        return Response(message, status_code=503, media_type="text/plain; charset=utf-8")
+    script, style, icon = (asset.url for asset in found if asset is not None)
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title="cratedig API",
+        swagger_js_url=script,
+        swagger_css_url=style,
+        swagger_favicon_url=icon,
+        swagger_ui_parameters={"validatorUrl": None},
+    )

@@ -12,15 +12,9 @@ export function duration(seconds) {
   return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
 }
 
-/**
- * Whole BPM by the server's rule (Python's round: halves go to the even number), so a row
- * and a downloaded file's name ("80bpm") always agree: 80.5 → 80, 81.5 → 82.
- */
+/** Whole BPM by the server's one rule (half up, as in download file names): 80.5 → 81. */
 export function roundBpm(value) {
-  const floor = Math.floor(value);
-  const rest = value - floor;
-  if (Math.abs(rest - 0.5) > 1e-9) return Math.round(value);
-  return floor % 2 === 0 ? floor : floor + 1;
+  return Math.floor(value + 0.5);
 }
 
 /** 119.6 → "120 BPM". */

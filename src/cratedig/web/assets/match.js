@@ -92,18 +92,9 @@ export function semitoneShift(key, scale, projectKey, projectScale) {
   return shift;
 }
 
-/**
- * The playback ratio that brings `bpm` to the project's tempo, counting half and double time
- * (a 90 BPM sample fits a 180 BPM project unstretched): the multiple closest to 1.
- */
+/** The playback ratio that brings `bpm` to the project's tempo (as the server renders it). */
 export function tempoRatio(bpm, projectBpm) {
-  if (!bpm || !projectBpm) return 1;
-  let best = projectBpm / bpm;
-  for (const multiple of [0.5, 2]) {
-    const ratio = projectBpm / (bpm * multiple);
-    if (Math.abs(Math.log(ratio)) < Math.abs(Math.log(best))) best = ratio;
-  }
-  return best;
+  return bpm && projectBpm ? projectBpm / bpm : 1;
 }
 
 /** How a sample is matched: {ratio, semitones, stretchPercent, tooFar, matched}. */

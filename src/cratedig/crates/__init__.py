@@ -1,0 +1,1 @@
+"""Crates: many samples downloaded as one ZIP, matched alike."""
