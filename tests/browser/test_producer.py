@@ -370,12 +370,13 @@ class TestCrate:
         sample_id = web.samples[BOOM_BAP]
         kind, name, url = data.split(":", 2)
         assert kind == "audio/wav"
-        assert re.fullmatch(rf"90bpm_Aminor_beatsmith_{sample_id.hex[:8]}\.wav", name)
+        assert re.fullmatch(rf"99bpm_Aminor_beatsmith_{sample_id.hex[:8]}\.wav", name)
         assert url == (
             f"{web.base}/api/v1/samples/{sample_id}/download?format=wav&bpm=99&key=C&scale=major"
         )
-        plain = web.api("GET", f"/api/v1/samples/{sample_id}/download?format=wav")
-        assert plain.status_code == 302  # the unmatched file is there today
+        rendered = web.api("GET", url.removeprefix(web.base))  # named as the drag names it
+        assert rendered.status_code == 302, rendered.text
+        assert f"download={name}" in rendered.headers["location"]
 
     def test_download_crate_asks_for_the_ids_in_order_with_the_options(
         self, web: WebApp, page: Page

@@ -2,8 +2,8 @@
 
 import { crate } from "./crate.js";
 import { h, icon, ICONS } from "./dom.js";
-import { bpm, candidatesText, duration, isUnsure, keyLabel, roundBpm, title } from "./format.js";
-import { matchLabel, matchOf, projectDownload } from "./match.js";
+import { bpm, candidatesText, duration, isUnsure, KEYS, keyLabel, pitchClass, roundBpm, title } from "./format.js";
+import { matchLabel, matchOf, project, projectDownload } from "./match.js";
 import { player } from "./player.js";
 import { Waveform } from "./waveform.js";
 
@@ -15,9 +15,15 @@ export function downloadUrl(sample, { format = "wav", matched = false, bars = nu
   return `/api/v1/samples/${sample.id}/download?${params}`;
 }
 
-/** A file name like the server's: "90bpm_Aminor_beatsmith_1a2b3c4d.wav". */
-export function fileName(sample, ext = "wav") {
-  const parts = [sample.bpm ? `${roundBpm(sample.bpm)}bpm` : "", sample.key ? `${sample.key}${sample.scale || ""}` : "", sample.creator?.username || "", String(sample.id).replaceAll("-", "").slice(0, 8)];
+/** A file name like the server's: "90bpm_Aminor_beatsmith_1a2b3c4d.wav" (or as matched). */
+export function fileName(sample, ext = "wav", matched = false) {
+  let { bpm: tempo, key } = sample;
+  if (matched) {
+    const match = matchOf(sample);
+    if (project.bpm && tempo) tempo = project.bpm;
+    if (project.key && key) key = KEYS[(pitchClass(key) + match.semitones + 12) % 12];
+  }
+  const parts = [tempo ? `${roundBpm(tempo)}bpm` : "", key ? `${key}${sample.scale || ""}` : "", sample.creator?.username || "", String(sample.id).replaceAll("-", "").slice(0, 8)];
   return `${parts.map((part) => part.replace(/[^\w.#-]+/g, "")).filter(Boolean).join("_")}.${ext}`;
 }
 
@@ -25,8 +31,9 @@ export function fileName(sample, ext = "wav") {
 export function draggableToDaw(el, sample) {
   el.draggable = true;
   el.addEventListener("dragstart", (event) => {
-    const url = new URL(downloadUrl(sample, { matched: matchOf(sample).matched }), location.href);
-    event.dataTransfer.setData("DownloadURL", `audio/wav:${fileName(sample)}:${url.href}`);
+    const matched = matchOf(sample).matched;
+    const url = new URL(downloadUrl(sample, { matched }), location.href);
+    event.dataTransfer.setData("DownloadURL", `audio/wav:${fileName(sample, "wav", matched)}:${url.href}`);
     event.dataTransfer.setData("text/uri-list", url.href);
     event.dataTransfer.setData("text/plain", url.href);
     event.dataTransfer.effectAllowed = "copy";
