@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from cratedig.samples.naming import rounded_bpm
 from cratedig.web.bundle import load_bundle
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.webapp import MISSING, SEEDS, WebApp, running_webapp
 from tests.fixtures.http_server import Route as MediaRoute
 from tests.fixtures.media import make_clip
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 ALL_TITLES = {seed.title for seed in SEEDS}
 AUDIO = "document.getElementById('audio')"
 WAVEFORM_DATA = re.compile(r"waveform\.json")
@@ -46,31 +46,34 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         yield app
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh desktop-sized tab; any uncaught script error fails the test."""
-    context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(f"{error}\n{error.stack}"))
-    yield tab
-    context.close()
-    assert errors == [], f"script errors in the page: {errors}"
+def set_theme(page: Page, theme: str) -> None:
+    """Switch the page's theme as the header's button does (remembered, canvases repainted)."""
+    page.evaluate(
+        """(theme) => {
+          localStorage.setItem('cratedig.theme', theme);
+          document.documentElement.dataset.theme = theme;
+          window.dispatchEvent(new Event('themechange'));
+        }""",
+        theme,
+    )
 
 
 def screenshots(page: Page, name: str) -> None:
-    """Save the page at desktop and phone width (full length) into the test artifacts."""
+    """Save the page in both themes at desktop and phone width (full length) as artifacts."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(size)
-        page.wait_for_timeout(150)  # let the grid and canvases settle at the new width
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= size["width"], f"{name} overflows sideways at {size['width']} px"
-        # A viewport as tall as the page, so the sticky player bar sits at its end.
-        height = page.evaluate("document.documentElement.scrollHeight")
-        page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-        page.wait_for_timeout(100)
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"))
+    for theme in ("dark", "light"):
+        set_theme(page, theme)
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(150)  # let the rows and canvases settle at the new width
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= size["width"], f"{name} overflows sideways at {size['width']} px"
+            # A viewport as tall as the page, so the sticky player bar sits at its end.
+            height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+            page.wait_for_timeout(100)
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{theme}-{label}.png"))
+    set_theme(page, "dark")
     page.set_viewport_size(DESKTOP)
 
 
@@ -151,13 +154,14 @@ class TestLibrary:
     def test_bpm_filter_is_in_the_url_and_back_restores(self, web: WebApp, page: Page) -> None:
         page.goto(web.base + "/")
         expect_titles(page, ALL_TITLES, exact=False)
+        # Typed tempos apply while typing (no Enter, no leaving the field).
         page.get_by_label("BPM from").fill("85")
+        page.wait_for_url(re.compile(r"bpm_min=85$"))
         page.get_by_label("BPM to").fill("95")
-        page.get_by_label("BPM to").press("Enter")
         page.wait_for_url(re.compile(r"bpm_min=85&bpm_max=95"))
         expect_titles(page, {"Dusty boom bap loop", "Slow piano ballad", "Lazy soul chops"})
 
-        # Each applied change is a history entry: leaving "BPM from" applied it on its own.
+        # Each applied change is a history entry.
         page.go_back()
         expect(page).to_have_url(web.base + "/?bpm_min=85")
         assert page.get_by_label("BPM from").input_value() == "85"
@@ -175,9 +179,10 @@ class TestLibrary:
 
     def test_key_filter_with_compatible_keys(self, web: WebApp, page: Page) -> None:
         page.goto(web.base + "/")
-        page.get_by_label("Key", exact=True).select_option("A")
-        page.get_by_label("Scale").select_option("minor")
+        page.get_by_text("Key: any").click()  # the Camelot wheel opens
+        page.get_by_role("button", name="A minor (8A)").click()
         page.wait_for_url(re.compile(r"key=A&scale=minor$"))
+        expect(page.locator(".key-picker summary")).to_have_text("Key: A minor (8A)")
         expect_titles(page, {"Dusty boom bap loop"})
 
         page.get_by_label("Compatible keys").check()
@@ -254,9 +259,10 @@ class TestPreview:
         assert page.locator(".card .card-title").all_inner_texts() == order
         current = "window.cratedig.player.current && window.cratedig.player.current.id"
 
-        page.locator(card(web, "Slow piano ballad")).get_by_role("button").click()
+        play = re.compile(r"^Play ")
+        page.locator(card(web, "Slow piano ballad")).get_by_role("button", name=play).click()
         page.wait_for_function(f"{AUDIO}.currentTime > 0.1")
-        page.locator(card(web, "Dusty boom bap loop")).get_by_role("button").click()
+        page.locator(card(web, "Dusty boom bap loop")).get_by_role("button", name=play).click()
         page.wait_for_function(
             f"({current}) === '{web.samples['Dusty boom bap loop']}' && {AUDIO}.currentTime > 0.1"
         )
@@ -316,7 +322,7 @@ def test_sample_page_shows_media_facts_downloads_and_similar(web: WebApp, page: 
     page.wait_for_function(f"{AUDIO}.currentTime > 0.2")
     screenshots(page, "sample")
 
-    similar.get_by_role("link", name="Lazy soul chops").click()  # client-side, player keeps on
+    similar.get_by_role("link", name="Lazy soul chops", exact=True).click()  # player keeps on
     page.get_by_role("heading", name="Lazy soul chops", level=1).wait_for()
     assert page.url == f"{web.base}/samples/{web.samples['Lazy soul chops']}"
     assert not page.evaluate(f"{AUDIO}.paused")
@@ -334,7 +340,7 @@ class TestSubmit:
     def test_submitted_url_is_followed_to_completed(
         self, web: WebApp, page: Page, tmp_path: Path
     ) -> None:
-        clip = make_clip(tmp_path / "fresh.mp3", 6.0, sound="noise")
+        clip = make_clip(tmp_path / "fresh.mp3", 6.0)  # a groove: it has a tempo
         web.media.routes["/fresh.mp3"] = MediaRoute(
             body=clip.read_bytes(), headers={"Content-Type": "audio/mpeg"}
         )
@@ -350,7 +356,14 @@ class TestSubmit:
         assert states[-1] == "Completed"
         link = tracker.get_by_role("link", name="Open the sample")
         sample_id = link.get_attribute("href").rsplit("/", 1)[-1]
-        assert web.api("GET", f"/api/v1/samples/{sample_id}").json()["status"] == "completed"
+        sample = web.api("GET", f"/api/v1/samples/{sample_id}").json()
+        assert sample["status"] == "completed"
+        # The finished sample is playable right there, with its tempo and key.
+        finished = tracker.locator(".finished")
+        assert f"{rounded_bpm(sample['bpm'])} BPM" in finished.inner_text()
+        assert sample["key"] is None or sample["key"] in finished.inner_text()
+        finished.get_by_role("button", name=re.compile(r"^Play ")).click()
+        page.wait_for_function(f"{AUDIO}.currentTime > 0.2")
         screenshots(page, "submit")
         link.click()
         page.wait_for_url(f"{web.base}/samples/{sample_id}")
@@ -374,7 +387,10 @@ def test_operations_dry_run_then_confirm(web: WebApp, page: Page) -> None:
     failed.wait_for()
     assert "not_found" in failed.inner_text()
     assert failed.get_by_role("button", name=re.compile(r"^Retry ")).is_visible()
+    screenshots(page, "operations-pipeline")
 
+    page.get_by_role("tab", name="Operations").click()  # sections are tabs, not one long page
+    assert not failed.is_visible()
     form = page.locator("form[data-operation=reprocess]")
     form.get_by_label("Status").select_option("failed")
     form.get_by_role("button", name="Dry run").click()
@@ -434,3 +450,14 @@ def test_missing_hls_js_names_the_install_command(tmp_path: Path) -> None:
     assert bundle.problem is not None
     assert "cd web && npm ci" in bundle.problem
     assert "hls.min.js" not in bundle.by_name
+
+
+def test_the_stretcher_is_mapped_but_loaded_only_on_demand(tmp_path: Path) -> None:
+    bundle = load_bundle()
+    stretcher = bundle.by_name["signalsmith-stretch.mjs"]
+    assert stretcher.media_type.startswith("text/javascript")
+    assert f'"/assets/signalsmith-stretch.mjs": "{stretcher.url}"' in bundle.shell
+    assert f'rel="modulepreload" href="{stretcher.url}"' not in bundle.shell
+    missing = load_bundle(stretch_js=tmp_path / "SignalsmithStretch.mjs")
+    assert missing.problem is not None
+    assert "SignalsmithStretch.mjs" in missing.problem and "cd web && npm ci" in missing.problem

@@ -130,7 +130,9 @@ def media_routes(tmp: Path, seeds: tuple[Seed, ...] = SEEDS) -> dict[str, Route]
 
 
 @contextmanager
-def running_webapp(tmp: Path, seeds: tuple[Seed, ...] = SEEDS) -> Iterator[WebApp]:
+def running_webapp(
+    tmp: Path, seeds: tuple[Seed, ...] = SEEDS, ready_timeout: float = 60.0
+) -> Iterator[WebApp]:
     """A served app whose library holds `seeds` (processed for real) and one failed sample."""
     settings = api_settings(
         tmp,
@@ -144,7 +146,7 @@ def running_webapp(tmp: Path, seeds: tuple[Seed, ...] = SEEDS) -> Iterator[WebAp
         web = WebApp(base, app, media)
         ids = [web.submit(f"{media.base}/{seed.file}") for seed in seeds]
         web.failed = web.submit(f"{media.base}{MISSING}")
-        statuses = web.wait_done([*ids, web.failed])
+        statuses = web.wait_done([*ids, web.failed], ready_timeout)
         assert [statuses[i] for i in ids] == ["completed"] * len(ids), statuses
         assert statuses[web.failed] == "failed"
         web.samples = dict(zip((seed.title for seed in seeds), ids, strict=True))

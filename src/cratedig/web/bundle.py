@@ -16,8 +16,10 @@ log = logging.getLogger("cratedig.web")
 ASSETS_DIR = Path(__file__).parent / "assets"
 SHELL_TEMPLATE = Path(__file__).parent / "shell.html"
 REPO_ROOT = Path(__file__).resolve().parents[3]
-HLS_JS = REPO_ROOT / "web" / "node_modules" / "hls.js" / "dist" / "hls.min.js"
-SWAGGER_DIR = REPO_ROOT / "web" / "node_modules" / "swagger-ui-dist"
+NODE_MODULES = REPO_ROOT / "web" / "node_modules"
+HLS_JS = NODE_MODULES / "hls.js" / "dist" / "hls.min.js"
+STRETCH_JS = NODE_MODULES / "signalsmith-stretch" / "SignalsmithStretch.mjs"
+SWAGGER_DIR = NODE_MODULES / "swagger-ui-dist"
 # The API docs' Swagger UI (npm's swagger-ui-dist, Apache-2.0), served like hls.js so /docs
 # needs no outside host. Plain scripts, not modules: the page's import map leaves them out.
 DOCS_FILES = {
@@ -29,8 +31,12 @@ ASSETS_URL = "/assets/"
 ENTRY_MODULE = "app.js"
 STYLESHEET = "app.css"
 HLS_NAME = "hls.min.js"
+# The time-stretcher (an ES module that starts its own AudioWorklet): imported on demand only.
+STRETCH_NAME = "signalsmith-stretch.mjs"
+NOT_PRELOADED = (HLS_NAME, STRETCH_NAME)
 MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
@@ -81,9 +87,12 @@ def make_asset(name: str, body: bytes) -> Asset:
 
 
 def load_bundle(
-    assets_dir: Path = ASSETS_DIR, hls_js: Path = HLS_JS, swagger_dir: Path = SWAGGER_DIR
+    assets_dir: Path = ASSETS_DIR,
+    hls_js: Path = HLS_JS,
+    stretch_js: Path = STRETCH_JS,
+    swagger_dir: Path = SWAGGER_DIR,
 ) -> Bundle:
-    """Read and hash every asset once (at app start); a missing hls.js is a stated problem
+    """Read and hash every asset once (at app start); a missing page file is a stated problem
     (a missing Swagger UI only leaves /docs without it: web.routes says so there)."""
     files = {
         path.name: path.read_bytes() for path in sorted(assets_dir.iterdir()) if path.is_file()
@@ -91,11 +100,15 @@ def load_bundle(
     for name, file_name in DOCS_FILES.items():
         if (swagger_dir / file_name).is_file():
             files[name] = _SOURCE_MAP.sub(b"\n", (swagger_dir / file_name).read_bytes())
+    missing = []
+    for name, path in ((HLS_NAME, hls_js), (STRETCH_NAME, stretch_js)):
+        if path.is_file():
+            files[name] = _SOURCE_MAP.sub(b"\n", path.read_bytes())
+        else:
+            missing.append(str(path))
     problem = None
-    if hls_js.is_file():
-        files[HLS_NAME] = _SOURCE_MAP.sub(b"\n", hls_js.read_bytes())
-    else:
-        problem = f"{hls_js} is missing: install the web packages with `cd web && npm ci`"
+    if missing:
+        problem = f"{', '.join(missing)} missing: install the web packages with `cd web && npm ci`"
         log.error("web page disabled: %s", problem)
     assets = [make_asset(name, body) for name, body in files.items()]
     by_name = {asset.name: asset for asset in assets}
@@ -114,7 +127,10 @@ def render_shell(assets: dict[str, Asset]) -> str:
     # Modules import each other by plain relative names (`./api.js`): the import map sends
     # each to its hashed URL, so changing one module never changes the others' hashes.
     import_map = {"imports": {ASSETS_URL + a.name: a.url for a in modules}}
-    preloads = "\n".join(f'<link rel="modulepreload" href="{html.escape(a.url)}">' for a in modules)
+    preloaded = [a for a in modules if a.name not in NOT_PRELOADED]
+    preloads = "\n".join(
+        f'<link rel="modulepreload" href="{html.escape(a.url)}">' for a in preloaded
+    )
     hls = assets.get(HLS_NAME)
     template = SHELL_TEMPLATE.read_text(encoding="utf-8")
     return (

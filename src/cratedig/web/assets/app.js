@@ -1,7 +1,13 @@
 // The page's entry: client-side routes over the History API, links, keyboard shortcuts.
 
+import { graph } from "./audio.js";
+import { crate } from "./crate.js";
+import { mountCratePanel } from "./cratepanel.js";
 import { isEditable } from "./dom.js";
+import { mountHeader } from "./header.js";
 import * as library from "./library.js";
+import { loopPlayer } from "./loops.js";
+import { keepProjectInUrl, project, setProject } from "./match.js";
 import * as operations from "./operations.js";
 import { player } from "./player.js";
 import { mountPlayerBar } from "./playerbar.js";
@@ -27,6 +33,7 @@ function match(pathname) {
 }
 
 function render({ moveFocus }) {
+  keepProjectInUrl(); // a page opened without the project's parameters gets them back
   const found = match(location.pathname);
   const key = location.pathname;
   if (found && active && active.route === found.route && active.key === key && active.view?.update) {
@@ -65,6 +72,7 @@ function render({ moveFocus }) {
 export function navigate(href) {
   const url = new URL(href, location.href);
   if (url.href === location.href) return;
+  history.replaceState({ ...history.state, scroll: window.scrollY }, ""); // back returns here
   history.pushState(null, "", url.pathname + url.search + url.hash);
   const samePage = match(url.pathname) && active && active.key === url.pathname;
   render({ moveFocus: !samePage });
@@ -104,6 +112,8 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-window.cratedig = { player, navigate }; // for the console (and the browser tests)
+window.cratedig = { player, navigate, graph, loopPlayer, crate, project, setProject }; // console, tests
+history.scrollRestoration = "manual"; // the library restores its scroll once its rows are back
+mountCratePanel(document.getElementById("crate-panel"), mountHeader(document.getElementById("header-tools")));
 mountPlayerBar(document.getElementById("player-bar"));
 render({ moveFocus: false });

@@ -50,6 +50,12 @@ export const ICONS = {
   previous: "M6 6h2v12H6zM9.5 12L18 6v12z",
   download: "M5 20h14v-2H5zM12 4v9.2l-3.6-3.6L7 11l5 5 5-5-1.4-1.4-3.6 3.6V4z",
   check: "M9 16.2L4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z",
+  crate: "M3 7l2-3h14l2 3v13H3zM5.5 7h13l-.7-1H6.2zM9 10v2h6v-2z",
+  loop: "M7 7h10v3l4-4-4-4v3H5v6h2zm10 10H7v-3l-4 4 4 4v-3h12v-6h-2z",
+  volume: "M3 9v6h4l5 5V4L7 9zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4z",
+  up: "M7 14l5-5 5 5z",
+  down: "M7 10l5 5 5-5z",
+  close: "M19 6.4L17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z",
 };
 
 /** Replace all children of `el`. */

@@ -12,15 +12,45 @@ export function duration(seconds) {
   return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
 }
 
+/** Whole BPM by the server's one rule (half up, as in download file names): 80.5 → 81. */
+export function roundBpm(value) {
+  return Math.floor(value + 0.5);
+}
+
 /** 119.6 → "120 BPM". */
 export function bpm(value) {
-  return value === null || value === undefined ? null : `${Math.round(value)} BPM`;
+  return value === null || value === undefined ? null : `${roundBpm(value)} BPM`;
+}
+
+/** Below this confidence a tempo or key is shown as a guess ("~", muted). */
+export const LOW_CONFIDENCE = 0.5;
+
+/** Whether an estimate is a guess (a missing confidence is not: older rows have none). */
+export function isUnsure(confidence) {
+  return confidence !== null && confidence !== undefined && confidence < LOW_CONFIDENCE;
+}
+
+/** "0.42" → "42 %". */
+export function percent(value) {
+  return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
+}
+
+/** The other tempo/key readings, for a tooltip: "90 BPM 62 % · 180 BPM 21 %". */
+export function candidatesText(candidates, label) {
+  if (!candidates?.length) return "";
+  return candidates.map((c) => `${label(c)} ${percent(c.confidence)}`).join(" · ");
+}
+
+/** The pitch class (0 = C) of a key name, or -1. Sharps and flats both read. */
+export function pitchClass(key) {
+  const aliases = { "D#": "Eb", "G#": "Ab", "A#": "Bb", Db: "C#", Gb: "F#" };
+  return KEYS.indexOf(aliases[key] || key);
 }
 
 /** The Camelot wheel code of a key: A minor → "8A". */
 export function camelot(key, scale) {
   const table = scale === "minor" ? CAMELOT_MINOR : CAMELOT_MAJOR;
-  const number = table[key];
+  const number = table[KEYS[pitchClass(key)]];
   return number ? `${number}${scale === "minor" ? "A" : "B"}` : null;
 }
 
@@ -62,4 +92,13 @@ export function shortId(id) {
 /** A sample's display title. */
 export function title(sample) {
   return sample.title || sample.sound_title || `Sample ${shortId(sample.id)}`;
+}
+
+/** Every key on the Camelot wheel: {number, letter, key, scale}, 1A..12A and 1B..12B. */
+export function camelotWheel() {
+  const wheel = [];
+  for (const [scale, table, letter] of [["minor", CAMELOT_MINOR, "A"], ["major", CAMELOT_MAJOR, "B"]]) {
+    for (const [key, number] of Object.entries(table)) wheel.push({ number, letter, key, scale });
+  }
+  return wheel.sort((a, b) => a.number - b.number);
 }

@@ -1,155 +1,85 @@
-// The library: filters kept in the URL, a grid of samples, more pages as you scroll.
+// The library: filters kept in the URL, dense rows (or cards), more pages as you scroll.
 
 import { api, ApiError, query } from "./api.js";
-import { sampleCard } from "./card.js";
+import { sampleCard, sampleRow } from "./card.js";
 import { h, replace } from "./dom.js";
-import { KEYS } from "./format.js";
+import { filterForm, filtersFrom, rangeProblem } from "./filters.js";
+import { onProjectChange } from "./match.js";
 import { player } from "./player.js";
 
 const PAGE_SIZE = 24;
-const FILTERS = ["q", "bpm_min", "bpm_max", "key", "scale", "compatible", "tags", "creator", "sort"];
-const SORTS = [
-  ["newest", "Newest"],
-  ["oldest", "Oldest"],
-  ["popular", "Most popular"],
-  ["bpm_asc", "BPM, slowest first"],
-  ["bpm_desc", "BPM, fastest first"],
-];
-const TYPING_DELAY_MS = 350;
+const MAX_PAGE = 100; // the API's largest page: enough rows to come back to a long scroll
+const TYPING_DELAY_MS = 250;
+const VIEW_KEY = "cratedig.view";
+const SCROLL_SAVE_MS = 150;
 
-/** The filters a URL carries (only known, non-empty ones). */
-export function filtersFrom(search) {
-  const params = new URLSearchParams(search);
-  const filters = {};
-  for (const name of FILTERS) {
-    const value = params.get(name);
-    if (value !== null && value !== "") filters[name] = value;
+/** What a failed listing means, in words (the API's text is for programs). */
+function humanMessage(error) {
+  if (error instanceof ApiError && error.status === 422 && error.field?.startsWith("bpm")) return "That tempo range does not work: a tempo is between 0 and 1000 BPM and the lowest must not be above the highest.";
+  if (error instanceof ApiError && error.status === 422) return `That filter does not work (${error.field || "filters"}): change it and try again.`;
+  if (error instanceof ApiError && error.status === 0) return error.message;
+  return "Could not load samples. Try again in a moment.";
+}
+
+function viewToggle(view, onChange) {
+  const group = h("div", { class: "view-toggle", role: "group", "aria-label": "View" });
+  for (const [value, label] of [["list", "List"], ["grid", "Grid"]]) {
+    group.append(h("button", { type: "button", "aria-pressed": String(view === value), dataset: { view: value }, onclick: () => {
+      for (const b of group.children) b.setAttribute("aria-pressed", String(b.dataset.view === value));
+      onChange(value);
+    } }, label));
   }
-  return filters;
-}
-
-function field(label, control, hint = null) {
-  return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint);
-}
-
-function buildForm() {
-  const input = (name, attrs) => h("input", { id: `f-${name}`, name, ...attrs });
-  const select = (name, options) =>
-    h(
-      "select",
-      { id: `f-${name}`, name },
-      options.map(([value, text]) => h("option", { value }, text)),
-    );
-  const form = h(
-    "form",
-    { class: "filters", role: "search", "aria-label": "Filter samples" },
-    h(
-      "div",
-      { class: "filters-main" },
-      field("Search", input("q", { type: "search", placeholder: "title, tag, creator, sound…", autocomplete: "off" })),
-      field("Sort", select("sort", SORTS)),
-    ),
-    h(
-      "details",
-      { class: "more-filters" },
-      h("summary", {}, "More filters"),
-      h(
-      "div",
-      { class: "filters-more" },
-      field("BPM from", input("bpm_min", { type: "number", min: 0, max: 1000, step: 1, inputmode: "numeric" })),
-      field("BPM to", input("bpm_max", { type: "number", min: 0, max: 1000, step: 1, inputmode: "numeric" })),
-      field("Key", select("key", [["", "Any key"], ...KEYS.map((k) => [k, k])])),
-      field("Scale", select("scale", [["", "Any scale"], ["major", "major"], ["minor", "minor"]])),
-      h(
-        "div",
-        { class: "check-field" },
-        h(
-          "div",
-          { class: "field-check" },
-          h("input", { id: "f-compatible", name: "compatible", type: "checkbox", value: "true", "aria-describedby": "f-compatible-hint" }),
-          h("label", { for: "f-compatible" }, "Compatible keys"),
-        ),
-        h("small", { id: "f-compatible-hint", class: "hint" }, "same key, relative, ±1 fifth"),
-      ),
-      field("Tags", input("tags", { type: "text", placeholder: "drill, lofi", autocomplete: "off" })),
-      field("Creator", input("creator", { type: "text", placeholder: "@handle", autocomplete: "off" })),
-      h("button", { type: "reset", class: "button secondary" }, "Clear filters"),
-      ),
-    ),
-  );
-  return form;
-}
-
-function readForm(form) {
-  const data = new FormData(form);
-  const filters = {};
-  for (const name of FILTERS) {
-    let value = (data.get(name) || "").toString().trim();
-    if (name === "creator") value = value.replace(/^@/, "");
-    if (name === "tags") value = value.split(",").map((t) => t.trim().replace(/^#/, "")).filter(Boolean).join(",");
-    if (name === "sort" && value === "newest") value = "";
-    if (value) filters[name] = value;
-  }
-  if (!(filters.key && filters.scale)) delete filters.compatible;
-  return filters;
-}
-
-function writeForm(form, filters) {
-  for (const name of FILTERS) {
-    const control = form.elements.namedItem(name);
-    if (!control) continue;
-    if (control.type === "checkbox") control.checked = filters[name] === "true";
-    else control.value = filters[name] ?? (name === "sort" ? "newest" : "");
-  }
-  syncCompatible(form);
-  syncDisclosure(form, filters);
-}
-
-const MORE_FILTERS = ["bpm_min", "bpm_max", "key", "scale", "compatible", "tags", "creator"];
-const WIDE = window.matchMedia("(min-width: 721px)");
-
-/** The extra filters fold away on a phone, unless some are in use (then say how many). */
-function syncDisclosure(form, filters) {
-  const active = MORE_FILTERS.filter((name) => filters[name]).length;
-  const details = form.querySelector(".more-filters");
-  details.querySelector("summary").textContent = active ? `More filters (${active} in use)` : "More filters";
-  if (active || WIDE.matches) details.open = true;
-}
-
-function syncCompatible(form) {
-  const ready = form.elements.key.value !== "" && form.elements.scale.value !== "";
-  form.elements.compatible.disabled = !ready;
+  return group;
 }
 
 export function mount(main) {
   document.title = "Library · cratedig";
-  const form = buildForm();
+  let view = localStorage.getItem(VIEW_KEY) === "grid" ? "grid" : "list";
+  let typingTimer = 0;
+  const filters = filterForm((immediately) => {
+    clearTimeout(typingTimer);
+    if (immediately) apply();
+    else typingTimer = setTimeout(apply, TYPING_DELAY_MS);
+  });
   const status = h("p", { class: "result-status", role: "status" });
-  const grid = h("ul", { class: "grid", "aria-label": "Samples" });
+  const list = h("ul", { class: view === "grid" ? "grid" : "rows", "aria-label": "Samples" });
   const more = h("button", { type: "button", class: "button secondary load-more", hidden: true }, "Load more samples");
-  replace(
-    main,
-    h("h1", { class: "visually-hidden" }, "Sample library"),
-    form,
-    status,
-    grid,
-    h("div", { class: "more" }, more),
-  );
+  const toolbar = h("div", { class: "list-toolbar" }, status, viewToggle(view, (next) => {
+    view = next;
+    localStorage.setItem(VIEW_KEY, view);
+    list.className = view === "grid" ? "grid" : "rows";
+    list.replaceChildren(...samples.map(item));
+  }));
+  replace(main, h("h1", { class: "visually-hidden" }, "Sample library"), filters.form, toolbar, list, h("div", { class: "more" }, more));
 
   let samples = [];
   let cursor = null;
   let loading = null; // AbortController of the request in flight
-  let typingTimer = 0;
+  const item = (sample) => h("li", {}, view === "grid" ? sampleCard(sample) : sampleRow(sample));
 
-  async function load(reset) {
-    const filters = filtersFrom(location.search);
+  function showProblem(message) {
+    filters.problem.textContent = message || "";
+    for (const name of ["bpm_min", "bpm_max"]) {
+      const control = filters.form.elements.namedItem(name);
+      if (message) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+    }
+  }
+
+  async function load(reset, restore = null) {
+    const wanted = filtersFrom(location.search);
     if (reset) {
       loading?.abort();
       samples = [];
       cursor = null;
-      grid.replaceChildren();
-      grid.setAttribute("aria-busy", "true");
-      for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      list.replaceChildren();
+      const problem = rangeProblem(wanted);
+      showProblem(problem);
+      if (problem) {
+        status.textContent = "";
+        return;
+      }
+      list.setAttribute("aria-busy", "true");
     } else if (loading || !cursor) {
       return;
     }
@@ -158,99 +88,87 @@ export function mount(main) {
     more.hidden = true;
     status.textContent = reset ? "Loading samples…" : "Loading more samples…";
     status.classList.remove("error");
-    status.removeAttribute("role");
-    status.setAttribute("role", "status");
+    const limit = restore ? Math.min(MAX_PAGE, Math.max(PAGE_SIZE, restore.count)) : PAGE_SIZE;
     try {
-      const page = await api(`/api/v1/samples${query({ ...filters, cursor, limit: PAGE_SIZE })}`, {
-        signal: controller.signal,
-      });
+      const page = await api(`/api/v1/samples${query({ ...wanted, cursor, limit })}`, { signal: controller.signal });
       if (loading !== controller) return;
       samples = samples.concat(page.items);
       cursor = page.next_cursor;
-      grid.append(...page.items.map((sample) => h("li", {}, sampleCard(sample))));
+      list.append(...page.items.map(item));
       player.setQueue(samples);
+      history.replaceState({ ...history.state, count: samples.length }, "");
       status.textContent = samples.length
         ? `${samples.length}${cursor ? "+" : ""} sample${samples.length === 1 ? "" : "s"}`
-        : Object.keys(filters).length
+        : Object.keys(wanted).length
           ? "No samples match these filters."
           : "No samples yet: submit a video to start the library.";
       more.hidden = !cursor;
+      if (restore) window.scrollTo(0, restore.scroll);
       if (cursor) {
-        // Still in view after this page: observing afresh reports it, so the next one loads.
-        observer.unobserve(sentinel);
+        observer.unobserve(sentinel); // still in view after this page: observe afresh
         observer.observe(sentinel);
       }
     } catch (error) {
       if (error.name === "AbortError") return;
-      status.textContent = error instanceof ApiError ? error.message : "Could not load samples.";
+      status.textContent = humanMessage(error);
       status.classList.add("error");
-      status.setAttribute("role", "alert");
-      const bad = error.field && form.elements.namedItem(error.field);
-      if (bad) bad.setAttribute("aria-invalid", "true");
+      if (error.field?.startsWith("bpm")) showProblem(status.textContent);
       if (cursor) more.hidden = false;
     } finally {
       if (loading === controller) loading = null;
-      grid.removeAttribute("aria-busy");
+      list.removeAttribute("aria-busy");
     }
   }
 
   /** Apply the form: the URL changes (a history entry), then the list reloads. */
   function apply() {
     clearTimeout(typingTimer);
-    syncCompatible(form);
-    const search = query(readForm(form));
-    if (search === location.search || (search === "" && location.search === "")) return;
-    history.pushState(null, "", `/${search}`);
-    syncDisclosure(form, filtersFrom(search));
+    const kept = new URLSearchParams(location.search);
+    const search = new URLSearchParams(query(filters.read()));
+    for (const [name, value] of kept) if (name.startsWith("project_") || name === "max_stretch") search.set(name, value);
+    const text = search.toString() ? `?${search}` : "";
+    if (text === location.search) return;
+    history.pushState(null, "", `/${text}${location.hash}`);
     load(true);
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    apply();
-  });
-  form.addEventListener("change", (event) => {
-    if (event.target.type === "search" || event.target.type === "text") return; // typed: see below
-    apply();
-  });
-  form.addEventListener("input", (event) => {
-    if (event.target.type !== "search" && event.target.type !== "text") return;
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(apply, TYPING_DELAY_MS);
-  });
-  form.addEventListener("reset", () => setTimeout(apply, 0));
   more.addEventListener("click", () => load(false));
-
-  const observer = new IntersectionObserver(
-    (entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) load(false);
-    },
-    { rootMargin: "600px 0px" },
-  );
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) load(false);
+  }, { rootMargin: "600px 0px" });
   const sentinel = more.parentElement;
   observer.observe(sentinel);
 
-  const onMoved = (event) => {
-    const card = grid.querySelector(`[data-sample-id="${event.detail.id}"]`);
-    card?.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  let scrollTimer = 0;
+  const onScroll = () => {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(() => history.replaceState({ ...history.state, scroll: window.scrollY }, ""), SCROLL_SAVE_MS);
   };
+  window.addEventListener("scroll", onScroll, { passive: true });
+  const onMoved = (event) => list.querySelector(`[data-sample-id="${event.detail.id}"]`)?.scrollIntoView({ block: "nearest", behavior: "smooth" });
   player.addEventListener("moved", onMoved);
+  const offProject = onProjectChange(() => list.replaceChildren(...samples.map(item))); // new ratios
 
-  writeForm(form, filtersFrom(location.search));
-  load(true);
+  api("/api/v1/tags/popular?limit=12").then((popular) => filters.showTags(popular), () => {});
+  filters.write(filtersFrom(location.search));
+  const saved = history.state;
+  load(true, saved && saved.scroll > 0 ? { scroll: saved.scroll, count: saved.count || PAGE_SIZE } : null);
   (window.requestIdleCallback || setTimeout)(() => player.warm());
 
   return {
     /** The URL changed within the library (back/forward, a tag link): show its filters. */
     update() {
-      writeForm(form, filtersFrom(location.search));
+      filters.write(filtersFrom(location.search));
       load(true);
     },
     unmount() {
       loading?.abort();
       clearTimeout(typingTimer);
+      clearTimeout(scrollTimer);
       observer.disconnect();
+      window.removeEventListener("scroll", onScroll);
       player.removeEventListener("moved", onMoved);
+      offProject();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { adminToken, api, ApiError } from "./api.js";
 import { announce, h, replace } from "./dom.js";
 import { dateTime, seconds, shortId, stepName } from "./format.js";
+import { shownProgress, tabbed } from "./opsview.js";
 
 const BUSY_POLL_MS = 1500;
 const IDLE_POLL_MS = 5000;
@@ -144,7 +145,12 @@ export function mount(main) {
   const operationsStatus = h("p", { class: "muted", role: "status" }, "Loading…");
   const operationsSection = h("section", { class: "panel", "aria-labelledby": "operations-title" }, h("h2", { id: "operations-title" }, "Recent operations"), operationsStatus, operationsList);
 
-  replace(main, h("h1", {}, "Operations"), tokenSection, pipelineSection, startSection, operationsSection);
+  const tabs = tabbed([
+    ["pipeline", "Pipeline", [pipelineSection]],
+    ["operations", "Operations", [startSection, operationsSection]],
+    ["access", "Access", [tokenSection]],
+  ]);
+  replace(main, h("h1", {}, "Operations"), tabs.bar, ...tabs.panels);
   showToken();
 
   function startForm(spec) {
@@ -231,6 +237,7 @@ export function mount(main) {
   function showAuthProblem(error) {
     authProblem = true;
     tokenMessage.textContent = `The server refused: ${error.message}. Enter the admin token.`;
+    tabs.show("access");
     tokenInput.focus();
   }
 
@@ -311,6 +318,7 @@ export function mount(main) {
   function operationItem(op) {
     const items = op.items;
     const finished = items.done + items.skipped + items.failed;
+    const shown = shownProgress(op);
     const pipeline = op.pipeline
       ? h("p", { class: "muted" }, `pipelines: ${op.pipeline.queued} queued, ${op.pipeline.processing} processing, ${op.pipeline.completed} completed, ${op.pipeline.failed} failed`)
       : null;
@@ -330,11 +338,11 @@ export function mount(main) {
         { class: "op-head" },
         h("strong", {}, op.kind),
         op.dry_run ? h("span", { class: "badge" }, "dry run") : null,
-        h("span", { class: `badge status-${op.status}` }, op.status),
+        h("span", { class: `badge status-${shown.state}` }, shown.label),
         h("time", { datetime: op.created_at }, dateTime(op.created_at)),
         h("span", { class: "muted" }, `by ${op.origin}`),
       ),
-      op.dry_run ? null : h("progress", { max: items.total || 1, value: items.total ? finished : op.status === "running" ? 0 : 1, "aria-label": `Progress of ${op.kind}` }),
+      op.dry_run ? null : h("progress", { max: shown.total || 1, value: shown.total ? shown.finished : shown.state === "completed" ? 1 : 0, "aria-label": `Progress of ${op.kind}` }),
       op.dry_run ? null : h("p", {}, `${finished} of ${items.total} items: ${items.done} done, ${items.skipped} skipped, ${items.failed} failed${items.queued ? `, ${items.queued} queued` : ""}`),
       pipeline,
       op.message ? h("p", { class: "op-message" }, op.message) : null,

@@ -1,7 +1,10 @@
 // The one shared <audio> element: HLS through hls.js (or natively), one sample at a time.
 
+import { graph } from "./audio.js";
 import { announce } from "./dom.js";
 import { title } from "./format.js";
+import { loopPlayer } from "./loops.js";
+import { matchOf, onProjectChange, project } from "./match.js";
 
 const NATIVE_HLS = "application/vnd.apple.mpegurl";
 const HLS_CONFIG = {
@@ -81,9 +84,17 @@ class Player extends EventTarget {
     this.queue = samples;
   }
 
-  /** Load hls.js ahead of need (idle time after the page rendered). */
+  /** Load hls.js (and the stretcher when matching) ahead of need, at idle time. */
   warm() {
     if (!this.native) loadHlsJs().catch(() => {});
+    if (project.active) graph.loadStretch().catch(() => announce("Matching is unavailable in this browser."));
+  }
+
+  /** Route the sound through the graph when matched to the project (or already routed). */
+  route(sample) {
+    const match = matchOf(sample);
+    if (match.matched || graph.element) graph.ensure(this.audio); // in the click: it may start
+    graph.apply(match, this.audio);
   }
 
   /** Start loading a sample's stream (hover/focus), so a click plays at once. */
@@ -123,7 +134,9 @@ class Player extends EventTarget {
       return;
     }
     this.detach();
+    loopPlayer.stop();
     this.current = sample;
+    this.route(sample);
     this.pendingSeek = null;
     const at = fraction ? fraction * (sample.duration_seconds || 0) : 0;
     const url = sample.audio_url_hls;
@@ -167,6 +180,8 @@ class Player extends EventTarget {
   }
 
   start() {
+    loopPlayer.stop();
+    if (graph.element) graph.ensure(this.audio); // resumes the context within the gesture
     this.audio.play().catch((error) => {
       // Switching samples aborts the pending play(): expected, not a failure.
       if (error.name === "NotAllowedError") announce("Press play to listen.");
@@ -189,6 +204,18 @@ class Player extends EventTarget {
     this.detach();
     this.current = null;
     this.changed();
+  }
+
+  /** Play one of the sample's loops on repeat (matched like the stream); again: stop it. */
+  toggleLoop(sample, loop) {
+    if (loopPlayer.isPlaying(sample.id, loop)) {
+      loopPlayer.stop();
+      return Promise.resolve();
+    }
+    this.audio.pause();
+    graph.ensure(null);
+    graph.apply(matchOf(sample), this.audio);
+    return loopPlayer.play(sample, loop).catch((error) => announce(`Could not play the loop: ${error.message}`));
   }
 
   /** Play or pause a sample's stream: a card's button. */
@@ -313,3 +340,9 @@ class Player extends EventTarget {
 }
 
 export const player = new Player(document.getElementById("audio"));
+player.audio.volume = graph.volume;
+onProjectChange(() => {
+  if (loopPlayer.current) graph.apply(matchOf(loopPlayer.current.sample), player.audio);
+  else if (player.current) player.route(player.current);
+  if (project.active) graph.loadStretch().catch(() => {});
+});

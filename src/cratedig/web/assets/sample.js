@@ -1,51 +1,23 @@
 // One sample: video, every fact, the creator, downloads, and similar samples.
 
 import { api, ApiError } from "./api.js";
-import { cardGrid, creatorLine, playButton, tagList, waveformFor } from "./card.js";
+import { crateButton, creatorLine, downloadUrl, makeWaveform, playButton, sampleList, tagList } from "./card.js";
 import { h, icon, ICONS, replace } from "./dom.js";
-import { bpm, count, dateTime, duration, keyLabel, stepName, title } from "./format.js";
+import { count, stepName, title } from "./format.js";
+import { loopPlayer, loopsOf } from "./loops.js";
+import { matchLabel, matchOf, onProjectChange, project, projectKeyLabel } from "./match.js";
 import { player } from "./player.js";
+import { correctionForm, facts } from "./samplefacts.js";
 
 const SIMILAR_LIMIT = 8;
 
-/** A count, or null (the row is left out) when the source did not say. */
-function known(value) {
-  return value === null || value === undefined ? null : count(value);
-}
-
-function facts(sample) {
-  const sound = [sample.sound_title, sample.sound_artist && `by ${sample.sound_artist}`]
-    .filter(Boolean)
-    .join(" ");
-  const rows = [
-    ["Tempo", bpm(sample.bpm)],
-    ["Key", keyLabel(sample.key, sample.scale)],
-    ["Loudness", sample.loudness_lufs === null ? null : `${sample.loudness_lufs.toFixed(1)} LUFS`],
-    ["Duration", duration(sample.duration_seconds)],
-    ["Sound", sound || null],
-    ["Album", sample.sound_album],
-    ["Original sound", sample.sound_is_original === null ? null : sample.sound_is_original ? "yes" : "no"],
-    ["Posted", sample.posted_at ? dateTime(sample.posted_at) : null],
-    ["Region", sample.region],
-    ["Views", known(sample.view_count)],
-    ["Likes", known(sample.like_count)],
-    ["Comments", known(sample.comment_count)],
-    ["Shares", known(sample.share_count)],
-    ["Saves", known(sample.save_count)],
-    ["Downloads", count(sample.download_count)],
-  ];
-  return h(
-    "dl",
-    { class: "facts-list" },
-    rows
-      .filter(([, value]) => value !== null && value !== undefined)
-      .map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))),
-  );
-}
-
-/** Followers come from the creator's profile (a sample only carries a summary). */
+/** Followers: in the sample's creator when the API sends them, else from the profile. */
 function followers(creator, signal) {
   const line = h("p", { class: "muted followers" });
+  if (creator.follower_count !== undefined && creator.follower_count !== null) {
+    line.textContent = `${count(creator.follower_count)} followers`;
+    return line;
+  }
   api(`/api/v1/creators/${encodeURIComponent(creator.username)}?limit=1`, { signal }).then(
     (profile) => {
       if (profile.follower_count !== null) line.textContent = `${count(profile.follower_count)} followers`;
@@ -78,21 +50,40 @@ function creatorCard(creator, signal) {
   );
 }
 
-function downloadLink(sample, format) {
+function downloadLink(sample, format, options = {}, label = `Download ${format.toUpperCase()}`) {
   const available = format === "wav" ? sample.audio_url_wav : sample.audio_url_mp3;
   if (!available) return null;
-  return h(
-    "a",
-    {
-      class: "button",
-      href: `/api/v1/samples/${sample.id}/download?format=${format}`,
-      download: "",
-    },
-    icon(ICONS.download),
-    `Download ${format.toUpperCase()}`,
-  );
+  return h("a", { class: "button secondary small", href: downloadUrl(sample, { format, ...options }), download: "" }, icon(ICONS.download), label);
 }
 
+/** Plain, matched-to-project and loop downloads. */
+function downloads(sample) {
+  const plain = h("div", { class: "download-group" }, h("span", { class: "label" }, "Original"), downloadLink(sample, "wav"), downloadLink(sample, "mp3"));
+  const match = matchOf(sample);
+  const matched = match.matched
+    ? h("div", { class: "download-group matched" }, h("span", { class: "label" }, `Matched (${[project.bpm && `${project.bpm} BPM`, projectKeyLabel()].filter(Boolean).join(", ")}, ${matchLabel(match)})`), downloadLink(sample, "wav", { matched: true }, "Matched WAV"), downloadLink(sample, "mp3", { matched: true }, "Matched MP3"))
+    : h("p", { class: "hint" }, "Set your project's tempo and key in the header for matched downloads.");
+  const loops = sample.bpm
+    ? h("div", { class: "download-group loops-download" }, h("span", { class: "label" }, match.matched ? "Loops, matched" : "Loops"), [1, 2, 4, 8].map((bars) => downloadLink(sample, "wav", { matched: match.matched, bars }, `${bars} bar${bars === 1 ? "" : "s"}`)))
+    : null;
+  return h("div", { class: "downloads" }, plain, matched, loops);
+}
+
+/** The loops as buttons: a press plays one on repeat (and marks it on the waveform). */
+function loopButtons(sample, waveform) {
+  const loops = loopsOf(sample);
+  if (!loops.length) return h("p", { class: "hint loops" }, "No loops suggested for this sample yet.");
+  const buttons = loops.map((loop) =>
+    h("button", { type: "button", class: "button secondary small loop-button", "aria-pressed": "false", dataset: { bars: loop.bars }, onclick: () => player.toggleLoop(sample, loop) }, icon(ICONS.loop), `${loop.bars} bar${loop.bars === 1 ? "" : "s"}`),
+  );
+  const sync = () => {
+    const playing = loopPlayer.current?.sample.id === sample.id ? loopPlayer.current.loop : null;
+    loops.forEach((loop, i) => buttons[i].setAttribute("aria-pressed", String(loopPlayer.isPlaying(sample.id, loop))));
+    waveform.setLoop(playing);
+  };
+  loopPlayer.addEventListener("change", sync);
+  return h("div", { class: "loops", role: "group", "aria-label": "Loops" }, h("span", { class: "label muted" }, "Loops"), buttons);
+}
 function media(sample) {
   const poster = sample.cover_url || sample.thumbnail_url;
   if (sample.video_url) {
@@ -104,7 +95,14 @@ function media(sample) {
       preload: "metadata",
       "aria-label": `Video of ${title(sample)}`,
     });
-    video.addEventListener("play", () => player.audio.pause()); // one sound at a time
+    // The element takes the video's own shape (a broken poster must not decide it).
+    video.addEventListener("loadedmetadata", () => {
+      if (video.videoWidth && video.videoHeight) video.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+    });
+    video.addEventListener("play", () => {
+      player.audio.pause(); // one sound at a time
+      loopPlayer.stop();
+    });
     return h("div", { class: "sample-media" }, video);
   }
   if (poster) return h("div", { class: "sample-media" }, h("img", { src: poster, alt: `Cover of ${title(sample)}` }));
@@ -155,6 +153,8 @@ function render(main, sample, signal) {
   const name = title(sample);
   document.title = `${name} · cratedig`;
   const similar = h("section", { class: "similar", "aria-labelledby": "similar-title" });
+  const waveform = makeWaveform(sample, "wave tall");
+  const downloadSlot = h("div", {}, downloads(sample));
   replace(
     main,
     h(
@@ -167,16 +167,19 @@ function render(main, sample, signal) {
         h("h1", { tabindex: "-1" }, name),
         sample.status === "completed" ? null : notReady(sample),
         creatorCard(sample.creator, signal),
-        h("div", { class: "sample-player" }, playButton(sample, "play large"), waveformFor(sample, "wave tall")),
-        h("div", { class: "downloads" }, downloadLink(sample, "wav"), downloadLink(sample, "mp3")),
+        h("div", { class: "sample-player" }, playButton(sample, "play large"), waveform.canvas, crateButton(sample, { text: true })),
+        loopButtons(sample, waveform),
+        downloadSlot,
         sample.description ? h("p", { class: "description" }, sample.description) : null,
         tagList(sample.tags, name),
         facts(sample),
+        correctionForm(sample, (updated) => render(main, updated, signal)),
         h("p", { class: "source" }, h("a", { href: sample.source_url, rel: "noopener noreferrer" }, "Original post")),
       ),
     ),
     similar,
   );
+  const offProject = onProjectChange(() => (downloadSlot.isConnected ? replace(downloadSlot, downloads(sample)) : offProject()));
   player.setQueue([sample]);
   player.warm();
   if (sample.status !== "completed") return;
@@ -187,7 +190,7 @@ function render(main, sample, signal) {
         replace(similar, heading, h("p", { class: "muted" }, "Nothing close in tempo and key yet."));
         return;
       }
-      replace(similar, heading, cardGrid(items));
+      replace(similar, heading, sampleList(items, "list"));
       player.setQueue([sample, ...items]);
     },
     () => similar.remove(), // an older API without the route: no section

@@ -1,8 +1,10 @@
 // Submit a video URL and follow its processing live, step by step.
 
 import { api, ApiError } from "./api.js";
+import { keyText, playButton, tempoText } from "./card.js";
 import { h, replace } from "./dom.js";
-import { stepName, title } from "./format.js";
+import { duration, stepName, title } from "./format.js";
+import { player } from "./player.js";
 
 const POLL_MS = 500;
 
@@ -123,8 +125,22 @@ class Tracker {
     } catch {
       // the link below still works
     }
-    replace(this.heading, h("a", { href: `/samples/${this.sample.id}` }, title(this.sample)));
-    this.details.append(h("a", { class: "button secondary", href: `/samples/${this.sample.id}` }, "Open the sample"));
+    const sample = this.sample;
+    replace(this.heading, h("a", { href: `/samples/${sample.id}` }, title(sample)));
+    // The finished sample, ready to hear: play it here, with what the analysis found.
+    const ready = sample.audio_url_hls || sample.audio_url_mp3;
+    this.details.append(
+      h(
+        "span",
+        { class: "finished" },
+        ready ? playButton(sample) : null,
+        ready ? tempoText(sample) : null,
+        ready ? keyText(sample) : null,
+        ready ? h("span", { class: "muted" }, duration(sample.duration_seconds)) : null,
+        h("a", { class: "button secondary", href: `/samples/${sample.id}` }, "Open the sample"),
+      ),
+    );
+    if (ready) player.setQueue([sample]);
   }
 
   stop() {

@@ -38,6 +38,9 @@ function colors() {
     rest: style.getPropertyValue("--wave").trim() || "#8b8f98",
     played: style.getPropertyValue("--wave-played").trim() || "#b93a0b",
     head: style.getPropertyValue("--text").trim() || "#1a1a1a",
+    beat: style.getPropertyValue("--grid").trim() || "rgb(128 128 128 / 25%)",
+    downbeat: style.getPropertyValue("--grid-strong").trim() || "rgb(128 128 128 / 55%)",
+    loop: style.getPropertyValue("--loop").trim() || "rgb(80 200 255 / 22%)",
   };
 }
 
@@ -64,7 +67,10 @@ export class Waveform {
     canvas.addEventListener("keydown", (event) => this.keyed(event));
     this.canvas = canvas;
     this.lastSecond = -1;
+    this.marks = { beats: sample.beats || [], downbeats: sample.downbeats || [], loop: null };
     new ResizeObserver(() => this.draw()).observe(canvas);
+    const repaint = () => (canvas.isConnected ? this.draw() : window.removeEventListener("themechange", repaint));
+    window.addEventListener("themechange", repaint);
     if (sample.waveform_data_url) {
       loadPeaks(sample.waveform_data_url).then(
         (peaks) => {
@@ -121,6 +127,30 @@ export class Waveform {
     this.draw();
   }
 
+  /** Show a loop's span (or none) over the waveform. */
+  setLoop(loop) {
+    this.marks.loop = loop;
+    this.draw();
+  }
+
+  /** Beat grid lines (downbeats stronger) and the active loop, under the bars. */
+  drawMarks(context, width, height, palette) {
+    const total = this.sample.duration_seconds || 0;
+    if (!total) return;
+    const x = (seconds) => (seconds / total) * width;
+    const { beats, downbeats, loop } = this.marks;
+    if (loop) {
+      context.fillStyle = palette.loop;
+      context.fillRect(x(loop.start), 0, x(loop.end) - x(loop.start), height);
+    }
+    const strong = new Set(downbeats.map((t) => t.toFixed(2)));
+    const line = Math.max(1, Math.round(window.devicePixelRatio || 1));
+    for (const beat of beats) {
+      context.fillStyle = strong.has(beat.toFixed(2)) ? palette.downbeat : palette.beat;
+      context.fillRect(Math.round(x(beat)), 0, line, height);
+    }
+  }
+
   draw() {
     const canvas = this.canvas;
     const ratio = window.devicePixelRatio || 1;
@@ -136,6 +166,7 @@ export class Waveform {
     if (!this.peaks) return;
     const { low, high, length } = this.peaks;
     const palette = colors();
+    this.drawMarks(context, width, height, palette);
     const bar = Math.max(1, Math.round(2 * ratio));
     const gap = Math.max(1, Math.round(ratio));
     const bars = Math.max(1, Math.floor(width / (bar + gap)));
