@@ -96,7 +96,10 @@ def render(spec: dict[str, Any], out_dir: Path) -> Clip | None:
     if not out.exists():  # else a resumed generation: the WAV of this version is there
         with tempfile.TemporaryDirectory(prefix="cratedig-eval-") as tmp:
             mid = Path(tmp) / "score.mid"
-            score.write("midi", fp=str(mid))
+            try:
+                score.write("midi", fp=str(mid))
+            except Exception:  # music21's MIDI writer trips on a few scores: not in the set
+                return None
             _one_tempo(mid, qbpm)
             try:
                 render_midi(mid, available_soundfonts()[spec["soundfont"]], out, start, seconds)

@@ -306,7 +306,6 @@ class TestLoops:
         page.evaluate("([s, l]) => window.cratedig.player.toggleLoop(s, l)", [sample, loop])
         assert page.evaluate("window.cratedig.loopPlayer.current") is None
 
-    @pytest.mark.xfail(strict=True, reason="needs h-beats: detail's beats, downbeats, loops")
     def test_the_sample_page_plays_the_analysis_loops(self, web: WebApp, page: Page) -> None:
         sample = sample_json(web, BOOM_BAP)
         assert sample["loops"] and sample["beats"]

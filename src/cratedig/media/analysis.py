@@ -12,7 +12,7 @@ from cratedig.media.decode import to_mono
 from cratedig.media.key import KeyReading, estimate_key
 from cratedig.media.loops import Loop
 from cratedig.media.rhythm import analyze_rhythm
-from cratedig.media.tempo import TempoEstimate, TempoReading, estimate_tempo, onset_envelopes
+from cratedig.media.tempo import TempoEstimate, TempoReading, onset_envelopes, tempo_from_envelopes
 
 SILENCE_DBFS = -60.0
 
@@ -50,7 +50,7 @@ def analyze_pcm(samples: npt.NDArray[np.floating], sample_rate: int) -> Analysis
         return NOTHING
     # The onset envelopes serve both the tempo and the beats: computed once.
     envelopes = onset_envelopes(mono, sample_rate)
-    tempo = estimate_tempo(mono, sample_rate, envelopes)
+    tempo = tempo_from_envelopes(envelopes)
     key = estimate_key(mono, sample_rate)
     if tempo.noise_like and key.key is None:
         # No tempo stands out, the onsets are as even as noise's and nothing is tonal: noise.

@@ -9,7 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 F32 = npt.NDArray[np.float32]
 # Frames per batch of work on a spectrogram: a few MiB at a time instead of the whole clip.
 BATCH_FRAMES = 4096
-_BATCH_SAMPLES = 1 << 22  # windowed samples per FFT batch (16 MiB, 32 MiB of spectrum)
+_BATCH_SAMPLES = 1 << 20  # windowed samples per FFT batch (4 MiB, 8 MiB of spectrum)
 
 
 def magnitude_frames(mono: F32, n_fft: int, hop: int) -> F32:

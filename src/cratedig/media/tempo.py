@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cratedig.media.candidates import relative_likelihoods
+from cratedig.media import tempo_model
 from cratedig.media.spectrum import BATCH_FRAMES, magnitude_frames
+from cratedig.media.tempo_model import GRID
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -23,21 +24,20 @@ COMB = ((0.5, 0.5), (1.0, 1.0), (2.0, 0.75), (3.0, 0.5), (4.0, 0.5))
 # Band weights (low, mid, high): hats and snares mark the beat more reliably than the kick,
 # whose syncopations (funk, trap) often land off it.
 BAND_WEIGHTS = (0.0, 0.5, 1.0)
-# Log-normal tempo prior: centred near 130 BPM for bright, drum-kit music and near 70 BPM for
-# dark, drumless music (a piano ballad's eighth notes are a subdivision, not its beat).
-PRIOR_DARK, PRIOR_BRIGHT, PRIOR_OCTAVES = 70.0, 130.0, 0.9
-DARK, BRIGHT = 1e-3, 6e-3
 # A clear pulse: the chosen tempo's salience this many robust deviations above the typical
 # tempo's. White, pink and brown noise measured 0.4-1.6; chorales 10-45, grooves 8-60; a
 # rubato piano ballad 1.6 (a reading all the same, at the lowest confidence).
 Z_NOISE, Z_CLEAR = 2.5, 15.0
+# Noise's salience at the tempo the scorer picks: 2.0-4.0 over 30 white-noise seeds. Below
+# this and with noise's onset contrast, a clip is noise unless something else (a key) is tonal.
+Z_NOISE_GATE = 5.0
 # Onset contrast: the loudest frames' spectral rise over the median frame's. Noise measured
 # 1.4-1.5, a reverberant MP3 piano ballad 2.0, chorales 20-50, drums far more.
 MIN_ONSET_CONTRAST = 3.0
 # Any reading of a clip with a pulse gets at least this confidence: low, but a tempo.
 MIN_CONFIDENCE = 0.05
-# An alternative reading is offered while it is at least this likely relative to the best.
-MIN_LIKELIHOOD = 0.05
+# An alternative reading is offered while the scorer gives it at least this probability.
+MIN_PROBABILITY = 0.05
 # The loudest onsets (99.5th percentile of per-frame spectral change): steady tones, drones,
 # vibrato and sweeps measured 0.002-0.018; sustained chords changing on the beat 0.046 and up.
 MIN_ONSET_PEAK = 0.03
@@ -48,10 +48,8 @@ SAME_TEMPO = 0.04
 # Related tempi always considered beside the salience peaks: half/double, and the 2/3 and 3/2
 # that confuse triple and compound meters.
 RELATED = (0.5, 2.0, 2.0 / 3.0, 1.5)
-# Temperature over candidate scores (salience + log prior): a reading one unit behind the
-# best gets ~40 % of its confidence (a clear groove measured 0.6 for its double, a tight
-# 150 BPM groove 0.9 for its half: a real ambiguity, shown as such).
-SCORE_TEMPERATURE = 1.1
+# Above this sample rate the onset analysis works on every other sample's pair average.
+MAX_ONSET_RATE = 32000
 # Band edges (Hz): kick and bass / body of snares, chords and voices / hats and cymbals.
 BAND_EDGES = (0.0, 200.0, 2500.0, 1e9)
 
@@ -91,7 +89,13 @@ class Envelopes:
 
 def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     """Half-wave-rectified log-spectral flux summed per frequency band, locally detrended."""
-    # ~21 ms windows, hop half of that: fine enough for 240 BPM, cheap at 48 kHz.
+    if sample_rate > MAX_ONSET_RATE:
+        # Pairs averaged: half the FFT work, and onsets, hats included, live below 12 kHz.
+        usable = mono[: mono.size // 2 * 2]
+        mono = usable[0::2] + usable[1::2]
+        mono *= np.float32(0.5)
+        sample_rate //= 2
+    # ~21 ms windows, hop half of that: fine enough for 240 BPM.
     n_fft = 1 << round(np.log2(sample_rate * 0.0213))
     hop = n_fft // 2
     if mono.size < n_fft * 4:
@@ -197,47 +201,66 @@ def refine_bpm(acf: F64, fps: float, bpm: float) -> float:
     return float(grid[int(np.argmax(total))])
 
 
-def tempo_prior(bpms: F64, brightness: float) -> F64:
-    """Log prior over tempi; its centre slides with how much drum-kit brightness there is."""
-    share = np.log10(max(brightness, 1e-12) / DARK) / np.log10(BRIGHT / DARK)
-    centre = PRIOR_DARK + (PRIOR_BRIGHT - PRIOR_DARK) * float(np.clip(share, 0.0, 1.0))
-    return np.asarray(-((np.log2(bpms / centre) / PRIOR_OCTAVES) ** 2), dtype=np.float64)
+def onset_autocorrelations(env: Envelopes) -> list[F64]:
+    """Autocorrelations of the low, mid and high bands and of their sum (the scorer's input)."""
+    return [autocorrelation(band) for band in env.bands] + [autocorrelation(env.total)]
 
 
-def estimate_tempo(mono: F32, sample_rate: int, env: Envelopes | None = None) -> TempoEstimate:
-    """Beat tempo: weighted band-wise comb salience plus a brightness-dependent tempo prior
-    (`env`: the clip's onset_envelopes when the caller has them already)."""
-    env = onset_envelopes(mono, sample_rate) if env is None else env
+def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
+    """Beat tempo of a clip: see `tempo_from_envelopes`."""
+    return tempo_from_envelopes(onset_envelopes(mono, sample_rate))
+
+
+def tempo_from_envelopes(env: Envelopes) -> TempoEstimate:
+    """The learned scorer picks the beat's metrical level; the comb salience of the mid and
+    high bands says how clear the pulse is (the confidence and the noise gate)."""
     # A steady tone or drone has (almost) no spectral change: nothing to count beats on.
     if env.onset_peak < MIN_ONSET_PEAK or not env.total.any():
         return TempoEstimate(None, 0.0)
+    acfs = onset_autocorrelations(env)
     salience = np.zeros_like(BPM_GRID)
     mixed = np.zeros(env.total.size)
-    for weight, band in zip(BAND_WEIGHTS, env.bands, strict=True):
+    for weight, acf in zip(BAND_WEIGHTS, acfs, strict=False):
         if weight > 0:
-            acf = autocorrelation(band)
             salience += weight * comb_salience(acf, env.fps, BPM_GRID)
             mixed += weight * acf
-    score = salience + tempo_prior(BPM_GRID, env.brightness)
-    best = int(np.argmax(score))
+    model = tempo_model.load_model()
+    score = model.scores(tempo_model.tempo_features(acfs, env.fps, env.brightness))
     # Clarity: how far the chosen tempo's salience stands above the typical tempo's, in
     # robust standard deviations.
     median = float(np.median(salience))
     spread = float(np.median(np.abs(salience - median))) * 1.4826 + 1e-12
-    z = (float(salience[best]) - median) / spread
-    noise_like = z < Z_NOISE and env.onset_contrast < MIN_ONSET_CONTRAST
+    chosen = np.log(GRID[int(np.argmax(score))])
+    z = (float(np.interp(chosen, np.log(BPM_GRID), salience)) - median) / spread
+    noise_like = z < Z_NOISE_GATE and env.onset_contrast < MIN_ONSET_CONTRAST
     clarity = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), MIN_CONFIDENCE, 1.0))
-    readings = tempo_candidates(score, best)
-    likelihoods = relative_likelihoods(score[readings], SCORE_TEMPERATURE)
+    probability = np.exp(score - score.max())
+    probability /= probability.sum()
     candidates: list[TempoReading] = []
-    for i, likelihood in zip(readings, likelihoods.tolist(), strict=True):
-        bpm = round(refine_bpm(mixed, env.fps, float(BPM_GRID[i])), 1)
-        # A side lobe can refine onto a reading already taken; an unlikely one is no candidate.
-        if candidates and (likelihood < MIN_LIKELIHOOD or _taken(bpm, candidates)):
+    best = int(np.argmax(score))
+    for i in tempo_candidates(score, best):
+        bpm = round(refine_bpm(mixed, env.fps, float(GRID[i])), 1)
+        # The probability that the beat lies within the Acc1 tolerance of this reading.
+        mass = float(probability[np.abs(GRID / GRID[i] - 1) <= SAME_TEMPO].sum())
+        if not candidates:
+            candidates.append(TempoReading(bpm, round(max(clarity * mass, MIN_CONFIDENCE), 3)))
             continue
-        candidates.append(TempoReading(bpm, round(clarity * likelihood, 3)))
-    first = candidates[0]
-    return TempoEstimate(first.bpm, first.confidence, tuple(candidates), noise_like)
+        # The half or double of the best is always offered (a producer may count either);
+        # other readings only while likely. A side lobe can refine onto a reading taken.
+        octave = _is_octave(GRID[i] / GRID[best]) and not any(
+            _is_octave(r.bpm / candidates[0].bpm) for r in candidates[1:]
+        )
+        if _taken(bpm, candidates) or (mass < MIN_PROBABILITY and not octave):
+            continue
+        confidence = min(round(max(clarity * mass, 0.001), 3), candidates[0].confidence)
+        candidates.append(TempoReading(bpm, confidence))
+    first, *others = candidates
+    others.sort(key=lambda reading: -reading.confidence)
+    return TempoEstimate(first.bpm, first.confidence, (first, *others), noise_like)
+
+
+def _is_octave(ratio: float) -> bool:
+    return any(abs(ratio / factor - 1) <= SAME_TEMPO for factor in (0.5, 2.0))
 
 
 def _taken(bpm: float, readings: list[TempoReading]) -> bool:
@@ -249,18 +272,18 @@ def tempo_candidates(score: F64, best: int) -> list[int]:
     local peaks near its related tempi, and the other peaks of the score."""
     inner = score[1:-1]
     peaks = (np.flatnonzero((inner >= score[:-2]) & (inner >= score[2:])) + 1).tolist()
-    near_related = [_peak_near(score, BPM_GRID[best] * ratio) for ratio in RELATED]
+    near_related = [_peak_near(score, GRID[best] * ratio) for ratio in RELATED]
     pool = sorted({*peaks, *(i for i in near_related if i is not None)}, key=lambda i: -score[i])
     chosen = [best]
     for i in pool:
         if len(chosen) == MAX_CANDIDATES:
             break
-        if all(abs(BPM_GRID[i] / BPM_GRID[j] - 1) > SAME_TEMPO for j in chosen):
+        if all(abs(GRID[i] / GRID[j] - 1) > SAME_TEMPO for j in chosen):
             chosen.append(i)
     return chosen
 
 
 def _peak_near(score: F64, bpm: float) -> int | None:
     """The best grid index within SAME_TEMPO of `bpm` (None when `bpm` is off the grid)."""
-    inside = np.flatnonzero(np.abs(BPM_GRID / bpm - 1) <= SAME_TEMPO)
+    inside = np.flatnonzero(np.abs(GRID / bpm - 1) <= SAME_TEMPO)
     return None if inside.size == 0 else int(inside[np.argmax(score[inside])])

@@ -1,0 +1,46 @@
+"""Labelled clips a model may learn from: training sets plus the development sets' tune parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.evaluation.clips import CACHE_ROOT, Clip
+from bench.evaluation.sets import all_sets
+from bench.evaluation.split import TUNE, part_of
+from bench.training.grooves import write_wavs
+from bench.training.sets import TRAINING_ROOT, training_clips
+from cratedig.media.decode import decode_pcm, to_mono
+
+SAMPLE_RATE = 48000  # as the pipeline feeds the analysis
+
+
+@dataclass(frozen=True)
+class LabelledClip:
+    """A clip's label and where its audio is; `source` names the set it came from."""
+
+    clip: Clip
+    path: Path
+    source: str
+
+
+def learnable_clips() -> list[LabelledClip]:
+    """Every clip training may read: never a development set's held-back (report) part."""
+    out: list[LabelledClip] = []
+    for name, clips in training_clips(TRAINING_ROOT).items():
+        out += [LabelledClip(c, TRAINING_ROOT / name / c.file, name) for c in clips]
+    for path, made in write_wavs(TRAINING_ROOT / "train-grooves"):
+        clip = Clip(made.id, made.id, path.name, made.bpm, "synthesis tempo", None, None, [], [])
+        out.append(LabelledClip(clip, path, "train-grooves"))
+    for dev in all_sets():
+        for clip in dev.load(CACHE_ROOT):
+            if part_of(dev.name, clip.group) == TUNE:
+                out.append(LabelledClip(clip, CACHE_ROOT / dev.name / clip.file, dev.name))
+    return out
+
+
+def mono_pcm(path: Path) -> np.ndarray:
+    """The clip as the analysis sees it: 48 kHz, channels averaged, float32."""
+    return to_mono(np.asarray(decode_pcm(path, sample_rate=SAMPLE_RATE), dtype=np.float32))

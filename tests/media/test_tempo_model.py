@@ -1,0 +1,39 @@
+"""The shipped tempo weights: they load, fit the feature layout, and are refused when stale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cratedig.media import tempo_model
+
+
+def test_the_shipped_weights_fit_the_feature_layout() -> None:
+    model = tempo_model.load_model()
+    assert model.weights.shape == (tempo_model.feature_count(),)
+    assert np.isfinite(model.weights).all() and (model.scale > 0).all()
+    provenance = json.loads(tempo_model.MODEL_FILE.read_text())["provenance"]
+    # Trained only on learnable clips: never a development set's held-back part.
+    assert provenance["trainer"] == "bench.training.tempo"
+
+
+def test_features_have_one_row_per_grid_tempo() -> None:
+    acf = np.cos(np.arange(2000) * 2 * np.pi / 47.0)  # a pulse every 47 frames
+    features = tempo_model.tempo_features([acf] * 4, fps=94.0, brightness=0.01)
+    assert features.shape == (tempo_model.GRID_POINTS, tempo_model.feature_count())
+    beat = 60 * 94.0 / 47.0
+    near = int(np.argmin(np.abs(tempo_model.GRID - beat)))
+    # The autocorrelation read at one beat period is high at the pulse's tempo.
+    assert features[near, 3] > 0.9
+
+
+def test_weights_for_another_feature_layout_are_refused(tmp_path: Path) -> None:
+    stale = tmp_path / "tempo.json"
+    data = json.loads(tempo_model.MODEL_FILE.read_text())
+    data["weights"] = data["weights"][:-1]
+    stale.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="another feature layout"):
+        tempo_model.load_model(stale)
