@@ -46,6 +46,14 @@ def plan() -> list[dict[str, Any]]:
 
 def choose(paths: list[str]) -> list[str]:
     """The corpus files the set reads: never a reserved composer, big folders capped."""
+    chosen = []
+    for folder, members in sorted(allowed_by_folder(paths).items()):
+        chosen += sorted(members, key=_hash)[: CAPS.get(folder, len(members))]
+    return sorted(chosen, key=_hash)
+
+
+def allowed_by_folder(paths: list[str]) -> dict[str, list[str]]:
+    """Readable scores by corpus folder: no reserved composer, no skipped folder."""
     by_folder: dict[str, list[str]] = {}
     for path in sorted(paths):
         try:
@@ -56,10 +64,7 @@ def choose(paths: list[str]) -> list[str]:
         if folder in SKIP or not path.endswith(SCORE_SUFFIXES):
             continue
         by_folder.setdefault(folder, []).append(path)
-    chosen = []
-    for folder, members in sorted(by_folder.items()):
-        chosen += sorted(members, key=_hash)[: CAPS.get(folder, len(members))]
-    return sorted(chosen, key=_hash)
+    return by_folder
 
 
 def _hash(text: str) -> int:

@@ -11,7 +11,6 @@ from typing import Any
 
 from bench.evaluation import set_generated, set_music21
 from bench.evaluation.clips import Clip, ensure_set
-from bench.evaluation.reserved import ReservedSourceError, check_corpus_path
 
 TRAINING_ROOT = Path(".cache/training")
 GENERATED_SEED = 7_300_001  # not the development set's seed: other tempi, keys, notes
@@ -28,16 +27,11 @@ def music21_extra_plan() -> list[dict[str, Any]]:
     paths = [str(p) for p in corpus.getPaths()]
     taken = set(set_music21.choose(paths))
     fonts = [spec["soundfont"] for spec in set_music21.plan()[:3]]
-    by_folder: dict[str, list[str]] = {}
-    for path in sorted(paths):
-        try:
-            check_corpus_path(path)
-        except ReservedSourceError:
-            continue
-        folder = path.split("/corpus/")[1].split("/")[0]
-        wanted = folder in EXTRA_FOLDERS and path.endswith(set_music21.SCORE_SUFFIXES)
-        if wanted and path not in taken:
-            by_folder.setdefault(folder, []).append(path)
+    by_folder = {
+        folder: [p for p in members if p not in taken]
+        for folder, members in set_music21.allowed_by_folder(paths).items()
+        if folder in EXTRA_FOLDERS
+    }
     chosen = []
     for folder, members in sorted(by_folder.items()):
         chosen += sorted(members, key=set_music21._hash)[: EXTRA_FOLDERS[folder]]
