@@ -85,7 +85,8 @@ def test_a_video_url_becomes_a_completed_sample(
         ]
         assert all(s.finished_at is not None and s.attempts == 1 for s in steps)
     # The sample detail the API serves carries the beat grid and the loops as stored.
-    row = runtime.read(lambda reader: SampleReads(reader).detail(sample_id))
+    with runtime.reader.connect() as reader:
+        row = SampleReads(reader).detail(sample_id)
     detail = SampleDetail.model_validate(sample_detail_document_of_row(row, runtime.storage))
     assert detail.beats == sample.beats and detail.beats_per_bar == sample.beats_per_bar
     assert [loop.model_dump() for loop in detail.loops] == sample.loops
