@@ -1,4 +1,4 @@
-"""The learned tempo scorer: a linear model over periodicity features at each candidate tempo.
+"""The learned tempo scorer: a small network over periodicity features at each candidate tempo.
 
 Picking the metrical level (the beat, not its half, double or 2/3) is where fixed priors
 failed on music made differently (issue 16): a softmax over a log-spaced tempo grid, scored by
@@ -34,15 +34,20 @@ GRID = np.exp(np.linspace(np.log(GRID_MIN), np.log(GRID_MAX), GRID_POINTS))
 
 @dataclass(frozen=True)
 class TempoModel:
-    """Standardisation and weights of the linear scorer (one weight per feature)."""
+    """Standardisation, a linear term and a small tanh layer over each tempo's features."""
 
     mean: F64
     scale: F64
-    weights: F64
+    weights: F64  # (features,): the linear term
+    hidden: F64  # (features, units)
+    hidden_bias: F64  # (units,)
+    output: F64  # (units,)
 
     def scores(self, features: F64) -> F64:
         """Log-odds of each grid tempo being the beat."""
-        return np.asarray(((features - self.mean) / self.scale) @ self.weights, dtype=np.float64)
+        x = (features - self.mean) / self.scale
+        hidden = np.tanh(x @ self.hidden + self.hidden_bias)
+        return np.asarray(hidden @ self.output + x @ self.weights, dtype=np.float64)
 
 
 def feature_count() -> int:
@@ -83,20 +88,16 @@ def load_model(path: Path = MODEL_FILE) -> TempoModel:
     data = json.loads(path.read_text())
     if data.get("feature_version") != FEATURE_VERSION or len(data["weights"]) != feature_count():
         raise ValueError(f"{path}: weights for another feature layout; retrain the model")
-    return TempoModel(
-        np.asarray(data["mean"], dtype=np.float64),
-        np.asarray(data["scale"], dtype=np.float64),
-        np.asarray(data["weights"], dtype=np.float64),
-    )
+    arrays = {name: np.asarray(data[name], dtype=np.float64) for name in _ARRAYS}
+    return TempoModel(**arrays)
+
+
+_ARRAYS = ("mean", "scale", "weights", "hidden", "hidden_bias", "output")
 
 
 def save_model(model: TempoModel, path: Path, provenance: dict[str, object]) -> None:
-    """Write weights with what they were trained on (rounded: the file stays small and diffable)."""
-    payload = {
-        "feature_version": FEATURE_VERSION,
-        "provenance": provenance,
-        "mean": [round(float(v), 6) for v in model.mean],
-        "scale": [round(float(v), 6) for v in model.scale],
-        "weights": [round(float(v), 6) for v in model.weights],
-    }
-    path.write_text(json.dumps(payload, indent=1) + "\n")
+    """Write weights with what they were trained on (rounded: the file stays small)."""
+    payload: dict[str, object] = {"feature_version": FEATURE_VERSION, "provenance": provenance}
+    for name in _ARRAYS:
+        payload[name] = np.round(getattr(model, name), 6).tolist()
+    path.write_text(json.dumps(payload, separators=(",", ":")) + "\n")
