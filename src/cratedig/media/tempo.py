@@ -47,7 +47,8 @@ MAX_CANDIDATES = 3
 SAME_TEMPO = 0.04
 # Related tempi always considered beside the salience peaks: half/double, and the 2/3 and 3/2
 # that confuse triple and compound meters.
-RELATED = (0.5, 2.0, 2.0 / 3.0, 1.5)
+OCTAVES = (0.5, 2.0)
+RELATED = (*OCTAVES, 2.0 / 3.0, 1.5)
 # Above this sample rate the onset analysis works on every other sample's pair average.
 MAX_ONSET_RATE = 32000
 # Band edges (Hz): kick and bass / body of snares, chords and voices / hats and cymbals.
@@ -260,7 +261,7 @@ def tempo_from_envelopes(env: Envelopes) -> TempoEstimate:
 
 
 def _is_octave(ratio: float) -> bool:
-    return any(abs(ratio / factor - 1) <= SAME_TEMPO for factor in (0.5, 2.0))
+    return any(abs(ratio / factor - 1) <= SAME_TEMPO for factor in OCTAVES)
 
 
 def _taken(bpm: float, readings: list[TempoReading]) -> bool:
