@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 
 from cratedig.media.analysis import analyze_pcm
-from cratedig.media.beats import extend_to_start, track_beats
+from cratedig.media.beats import extend_to_end, extend_to_start, track_beats
 from cratedig.media.tempo import onset_envelopes
-from tests.fixtures.music import SR, bar_music, click_track, drum_groove, stereo, white_noise
+from tests.fixtures.music import (
+    SR,
+    bar_music,
+    click_track,
+    drum_groove,
+    stereo,
+    sustained_chorale,
+    white_noise,
+)
 
 TOLERANCE = 0.02
 
@@ -75,3 +83,20 @@ def test_nothing_without_a_pulse() -> None:
     found = analyze_pcm(stereo(white_noise()), SR)
     assert found.bpm is None
     assert (found.beats, found.downbeats, found.beats_per_bar, found.loops) == ((), (), None, ())
+
+
+def test_the_grid_runs_on_through_a_held_final_chord() -> None:
+    # Clicks, then a chord held to the clip's end: no onsets there, but the beats go on.
+    clicks = click_track(100.0, 8.0)
+    held = 0.3 * sustained_chorale(25.0, seconds=2.4)  # one chord, far longer than a beat
+    clip = np.concatenate([clicks, held])
+    beats = track_beats(onset_envelopes(clip, SR), 100.0)
+    carried = extend_to_end(beats, 100.0, clip, SR)
+    assert carried[-1] >= clip.size / SR - 0.6 - TOLERANCE
+    assert off_grid(carried, 100.0).max() <= TOLERANCE
+
+
+def test_the_grid_stops_where_the_clip_falls_silent() -> None:
+    clip = np.concatenate([click_track(100.0, 8.0), np.zeros(3 * SR, np.float32)])
+    beats = track_beats(onset_envelopes(clip, SR), 100.0)
+    assert extend_to_end(beats, 100.0, clip, SR)[-1] <= 8.0 + TOLERANCE

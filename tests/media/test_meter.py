@@ -31,3 +31,30 @@ def test_too_few_beats_to_tell_read_as_four() -> None:
     found = analyze_pcm(stereo(drum_groove(120.0, seconds=3.5)), SR)
     assert 4 <= len(found.beats) < 9
     assert found.beats_per_bar == 4
+
+
+def _even_chords(bpm: float, beats_per_bar: int, seconds: float = 16.0) -> np.ndarray:
+    """A chord struck on every beat at one level, the harmony and bass moving only at the bar:
+    a score render with no accents, whose bars show only in what changes."""
+    from tests.fixtures.music import _note
+
+    bars = ((48, 64, 67, 72), (45, 64, 69, 72), (41, 65, 69, 72), (43, 62, 67, 71))
+    beat = 60.0 / bpm
+    out = np.zeros(int(seconds * SR))
+    for i in range(int(seconds / beat)):
+        chord = bars[(i // beats_per_bar) % len(bars)]
+        start = int(i * beat * SR)
+        for midi in chord:
+            tone = _note(midi, beat)
+            out[start : start + tone.size] += tone[: out.size - start] * 0.2
+    return (0.5 * out / np.abs(out).max()).astype(np.float32)
+
+
+@pytest.mark.parametrize(("bpm", "beats_per_bar"), [(100.0, 4), (90.0, 3)])
+def test_unaccented_bars_start_where_the_harmony_changes(bpm: float, beats_per_bar: int) -> None:
+    found = analyze_pcm(stereo(_even_chords(bpm, beats_per_bar)), SR)
+    assert found.bpm == pytest.approx(bpm, rel=0.04)
+    assert found.beats_per_bar == beats_per_bar
+    bar = beats_per_bar * 60.0 / bpm
+    downbeats = np.asarray(found.downbeats)
+    assert np.abs(downbeats - np.rint(downbeats / bar) * bar).max() <= TOLERANCE

@@ -65,6 +65,29 @@ def extend_to_start(beats: F64, bpm: float, mono: F32, sample_rate: int) -> F64:
     return np.concatenate([np.maximum(earlier, 0.0), beats])
 
 
+def extend_to_end(beats: F64, bpm: float, mono: F32, sample_rate: int) -> F64:
+    """Carry the beat grid on to the clip's end while the clip still sounds around each beat.
+
+    The envelope stops a few frames short of the end, and a held final chord has no onsets
+    for the tracker to find: the beats go on all the same while the music is heard.
+    """
+    if beats.size == 0 or mono.size == 0:
+        return beats
+    period = 60.0 / bpm
+    duration = mono.size / sample_rate
+    overall = float(np.sqrt(np.dot(mono, mono) / mono.size))
+    later: list[float] = []
+    at = float(beats[-1]) + period
+    while at < duration:
+        lo = int(max(0.0, at - period / 2) * sample_rate)
+        seg = mono[lo : int((at + period / 2) * sample_rate)].astype(np.float64)
+        if seg.size == 0 or np.sqrt(np.mean(seg * seg)) < AUDIBLE_SHARE * overall:
+            break
+        later.append(at)
+        at += period
+    return np.concatenate([beats, np.asarray(later)]) if later else beats
+
+
 def _local_score(onset: F64, period: float) -> F64:
     """The onset strength smoothed by a narrow Gaussian (width ~1/32 beat), scaled to unit std."""
     half = max(1, round(period / 8))

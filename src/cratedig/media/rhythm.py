@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cratedig.media.beats import extend_to_start, track_beats
+from cratedig.media.beats import extend_to_end, extend_to_start, track_beats
 from cratedig.media.loops import Loop, find_loops
 from cratedig.media.meter import find_bars
 from cratedig.media.tempo import Envelopes
@@ -33,6 +33,7 @@ def analyze_rhythm(mono: F32, sample_rate: int, env: Envelopes, bpm: float | Non
     if bpm is None:
         return NO_RHYTHM
     beats = extend_to_start(track_beats(env, bpm), bpm, mono, sample_rate)
+    beats = extend_to_end(beats, bpm, mono, sample_rate)
     bars = find_bars(mono, sample_rate, env, beats)
     if bars is None:
         return Rhythm(beats=_ms(beats))
