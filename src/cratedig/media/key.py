@@ -27,10 +27,11 @@ MAX_CANDIDATES = 3
 # notes still outweigh its leakage. Gentler than the former 10, which lifted a talking
 # voice's weak partials to near the notes' weight.
 FRAME_COMPRESSION = 3.0
-# A note's 2nd..5th harmonics sound 12, 19, 24 and 28 semitones above it, so its overtones
-# falsely add its fifth and third. Each pitch also collects the energy at its harmonics'
-# pitches (weight DECAY ** h for the h-th): a fundamental then outweighs the fifth and third
-# its own overtones feed (HPCP's harmonic weighting, seen from the note's side).
+# A note's 2nd..5th harmonics sound 12, 19, 24 and 28 semitones above it. Each pitch also
+# collects the energy where its harmonics would sound (weight DECAY ** h for the h-th), as
+# HPCP spreads each peak over the notes it could be a harmonic of: a chord's fifth and third
+# sit on its root's 3rd and 5th harmonics, so roots (the tonic's above all) stand out more
+# against the fifths and thirds that overtones add.
 HARMONIC_STEPS = (12, 19, 24, 28)
 HARMONIC_DECAY = 0.4
 # Weight of the bass register's tonic vote beside the whole chroma's profile fit.
