@@ -15,6 +15,8 @@ if [[ "${1:-}" == "--test" ]]; then
   [[ -f /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 ]] || missing+=(musescore-general-soundfont-small)
   [[ -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 ]] || missing+=(opl3-soundfont)
   compgen -G '/usr/lib/*/libopenmpt.so.0' >/dev/null || missing+=(libopenmpt0)
+  # The key settings are chosen with a synthetic voice over the music (python -m bench.training key).
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   # A real S3 server for the storage tests: a throwaway single-node Ceph with radosgw.

@@ -87,3 +87,54 @@ def test_rendered_ballad_clip(tmp_path: Path) -> None:
     )
     result = analyze_pcm(decode_pcm(tmp_path / label.file), 48000)
     assert (result.key, result.scale) == (label.key, label.scale)
+
+
+def _harmonic_tone(midi: int, seconds: float, partials: int = 6) -> np.ndarray:
+    """A bright tone: the fundamental and its next harmonics at 1/h amplitude."""
+    t = np.arange(int(SR * seconds)) / SR
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    return sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, partials + 1))
+
+
+@pytest.mark.parametrize("triad", [(48, 52, 55), (57, 60, 64)])
+def test_harmonic_sum_lifts_a_chords_root(triad: tuple[int, int, int]) -> None:
+    # The third and fifth of a triad sit where its root's 5th and 3rd harmonics would: the
+    # root gathers their energy and gains on both (C major, A minor).
+    from cratedig.media.key import LOW_PITCH, harmonic_sum, pitch_energy
+
+    audio = sum(_harmonic_tone(m, 4.0) for m in triad)
+    energy, _ = pitch_energy(np.asarray(audio, dtype=np.float32), SR)
+    pitch_class = (np.arange(energy.shape[1]) + LOW_PITCH) % 12
+
+    def share(e: np.ndarray, note: int) -> float:
+        per_pitch = e.sum(axis=0)
+        return float(per_pitch[pitch_class == note % 12].sum() / per_pitch.sum())
+
+    summed = harmonic_sum(energy)
+    root, third, fifth = triad
+    for other in (third, fifth):
+        raw_ratio = share(energy, root) / share(energy, other)
+        assert share(summed, root) / share(summed, other) > 1.03 * raw_ratio
+
+
+def test_minor_bias_moves_only_minor_scores() -> None:
+    from cratedig.media.key import chroma, key_scores
+
+    ch = chroma(chord_progression("A", "minor", seconds=6.0), SR)
+    plain = key_scores(ch, minor_bias=0.0)
+    biased = key_scores(ch, minor_bias=0.1)
+    assert np.allclose(plain[0], biased[0])
+    assert np.all(biased[1] > plain[1])
+
+
+def test_key_holds_with_a_voice_like_glide_over_the_chords() -> None:
+    # Talking over music: a harmonic-rich tone gliding through pitches (as a voice's pitch
+    # does) at the chords' loudness must not move the key.
+    music = chord_progression("E", "minor", seconds=10.0).astype(np.float64)
+    t = np.arange(music.size) / SR
+    f0 = 150 * 2 ** (np.sin(2 * np.pi * 0.7 * t) * 0.4)  # a wandering 150 Hz voice
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    voice = sum(np.sin(h * phase) / h for h in range(1, 9))
+    voice *= np.sqrt(np.mean(music**2) / np.mean(voice**2))
+    result = analyze_pcm((music + voice).astype(np.float32), SR)
+    assert (result.key, result.scale) == ("E", "minor")

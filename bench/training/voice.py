@@ -1,0 +1,58 @@
+"""Synthetic voice-overs (espeak-ng) to mix over training clips: talking over music is common
+in short videos, and the key estimator's settings are chosen with and without a voice."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from bench.training.data import mono_pcm
+
+VOICE_ROOT = Path(".cache/training/voices")
+TEXT = (
+    "Hey everyone, welcome back to the channel. Today I want to show you something really"
+    " cool that I found last week while I was walking around the city. Honestly I did not"
+    " expect it to work this well, so stick around until the end, and let me know what you"
+    " think in the comments below. Don't forget to like and subscribe for more videos."
+)
+# espeak-ng voice, words a minute, pitch (0-99): men's and women's voices at several speeds.
+VOICES = (
+    ("en", 148, 38),
+    ("en-us+f3", 156, 46),
+    ("en-gb+m3", 164, 54),
+    ("en-us+f2", 172, 62),
+    ("en+m5", 180, 70),
+    ("en-us", 188, 78),
+)
+
+
+def voices() -> list[np.ndarray]:
+    """The voice-overs as 48 kHz mono float32, or [] when espeak-ng is not installed."""
+    if shutil.which("espeak-ng") is None:
+        return []
+    VOICE_ROOT.mkdir(parents=True, exist_ok=True)
+    out = []
+    for k, (voice, speed, pitch) in enumerate(VOICES):
+        wav = VOICE_ROOT / f"voice-{k}.wav"
+        if not wav.exists():
+            # fmt: off
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav),
+                 TEXT],
+                check=True, capture_output=True,
+            )
+            # fmt: on
+        out.append(mono_pcm(wav))
+    return out
+
+
+def mix_voice(music: np.ndarray, voice: np.ndarray, gain_db: float) -> np.ndarray:
+    """The music with the voice looped over it, `gain_db` relative to the music's RMS."""
+    voice = np.resize(voice, music.size)
+    rms_music = float(np.sqrt(np.mean(music.astype(np.float64) ** 2))) + 1e-9
+    rms_voice = float(np.sqrt(np.mean(voice.astype(np.float64) ** 2))) + 1e-9
+    scale = rms_music / rms_voice * 10 ** (gain_db / 20)
+    return np.asarray(music + scale * voice, dtype=np.float32)
