@@ -162,10 +162,12 @@ def _label(score: Any, spec: dict[str, Any]) -> tuple[Any, ...] | None:
     ]
     explicit = [(o, m) for o, m in marks if m.number is not None and not m.numberImplicit]
     if explicit and explicit[0][0] <= start_ql + 1e-6:
-        qbpm = float(explicit[0][1].getQuarterBPM())
+        # A training variant may play the score faster or slower than marked (`tempo_factor`).
+        qbpm = float(explicit[0][1].getQuarterBPM()) * spec.get("tempo_factor", 1.0)
         source = "score metronome mark"
     else:
-        beat_bpm = 60 + _hash(spec["path"]) % 71  # 60-130 beats a minute
+        # 60-130 beats a minute, or the render tempo a training variant asks for.
+        beat_bpm = spec.get("beat_bpm") or 60 + _hash(spec["path"]) % 71
         qbpm = beat_bpm * beat_ql
         source = "render tempo (no metronome mark)"
     for offset, _mark in marks[1:]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from bench.evaluation.scores import mirex
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips, mono_pcm
+from bench.training.sets import TEMPO_ONLY
 from bench.training.voice import mix_voice, voices
 from cratedig.media import key
 
@@ -106,7 +107,9 @@ def objective(table: np.ndarray, clips: np.ndarray, families: np.ndarray) -> np.
 def train() -> None:
     """Score the grid on every learnable clip with a key and print the cross-validated choice."""
     items: list[LabelledClip] = [
-        i for i in learnable_clips() if i.clip.key is not None and i.clip.scale is not None
+        i
+        for i in learnable_clips()
+        if i.clip.key is not None and i.clip.scale is not None and i.source not in TEMPO_ONLY
     ]
     spoken = voices()
     conditions = [(-1, 0.0)] + [(0, g) for g in VOICE_GAINS_DB if g is not None and spoken]

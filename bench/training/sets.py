@@ -11,10 +11,18 @@ from typing import Any
 
 from bench.evaluation import set_generated, set_music21
 from bench.evaluation.clips import Clip, ensure_set
+from bench.evaluation.split import TUNE, part_of
 
 TRAINING_ROOT = Path(".cache/training")
 GENERATED_SEED = 7_300_001  # not the development set's seed: other tempi, keys, notes
 GENERATED_COUNT = 120
+# A second generated set (its own seed) and every music21 piece training may read played at
+# other tempi with other soundfonts: the metrical level must come from the music's structure,
+# not from how fast the set's renders happen to be.
+MORE_GENERATED_SEED = 7_300_002
+MUSIC21_TEMPO_VARIANTS = 2
+# Sets made for the tempo scorer after the key settings were chosen without them.
+TEMPO_ONLY = frozenset({"train-generated-2", "train-music21-tempi"})
 # Corpus folders with far more pieces than the development set takes (it caps them).
 EXTRA_FOLDERS = {"palestrina": 70, "ryansMammoth": 90, "trecento": 30}
 VERSION = 1
@@ -46,11 +54,32 @@ def music21_extra_plan() -> list[dict[str, Any]]:
     ]
 
 
-def generated_plan() -> list[dict[str, Any]]:
+def music21_tempo_variants() -> list[dict[str, Any]]:
+    """The training pieces and the development set's tune-part pieces, each played at other
+    tempi (a new render tempo, or a marked tempo scaled by 0.75-1.25) with other soundfonts."""
+    tune = [s for s in set_music21.plan() if part_of(set_music21.NAME, s["id"]) == TUNE]
+    fonts = sorted(set_music21.SOUNDFONT_NAMES)
+    specs = []
+    for base in music21_extra_plan() + tune:
+        for variant in range(1, MUSIC21_TEMPO_VARIANTS + 1):
+            mix = set_music21._hash(f"{base['path']}\0variant {variant}")
+            specs.append(
+                base
+                | {
+                    "id": f"tempo{variant}-{base['id']}",
+                    "soundfont": fonts[(fonts.index(base["soundfont"]) + variant) % len(fonts)],
+                    "beat_bpm": 50 + mix % 111,  # 50-160 beats a minute
+                    "tempo_factor": 0.75 + (mix >> 8) % 51 / 100,
+                }
+            )
+    return specs
+
+
+def generated_plan(seed: int = GENERATED_SEED, prefix: str = "train-") -> list[dict[str, Any]]:
     """The widened generator with its own seed."""
-    specs = set_generated.plan(GENERATED_COUNT, GENERATED_SEED)
+    specs = set_generated.plan(GENERATED_COUNT, seed)
     for spec in specs:
-        spec["id"] = "train-" + spec["id"]
+        spec["id"] = prefix + spec["id"]
     return specs
 
 
@@ -62,5 +91,15 @@ def training_clips(root: Path = TRAINING_ROOT) -> dict[str, list[Clip]]:
         ),
         "train-music21": ensure_set(
             "train-music21", VERSION, music21_extra_plan(), set_music21.render, root
+        ),
+        "train-generated-2": ensure_set(
+            "train-generated-2",
+            VERSION,
+            generated_plan(MORE_GENERATED_SEED, "train2-"),
+            set_generated.render,
+            root,
+        ),
+        "train-music21-tempi": ensure_set(
+            "train-music21-tempi", VERSION, music21_tempo_variants(), set_music21.render, root
         ),
     }

@@ -43,7 +43,11 @@ def right_answers(bpm: float) -> np.ndarray:
 
 
 def fit(
-    features: list[np.ndarray], labels: list[np.ndarray], l2: float, units: int = UNITS
+    features: list[np.ndarray],
+    labels: list[np.ndarray],
+    l2: float,
+    units: int = UNITS,
+    seed: int = SEED,
 ) -> tempo_model.TempoModel:
     """Maximise the softmax probability of the right grid points, with an L2 penalty."""
     stacked = np.concatenate(features)
@@ -77,7 +81,7 @@ def fit(
         grad = np.concatenate([g.ravel() for g in grads]) / n + 2 * l2 * theta
         return total / n + l2 * float(theta @ theta), grad
 
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     start = np.concatenate(
         [
             rng.normal(0, 0.1, dims * units),

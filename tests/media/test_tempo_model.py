@@ -22,7 +22,7 @@ def test_the_shipped_weights_fit_the_feature_layout() -> None:
 
 def test_features_have_one_row_per_grid_tempo() -> None:
     acf = np.cos(np.arange(2000) * 2 * np.pi / 47.0)  # a pulse every 47 frames
-    features = tempo_model.tempo_features([acf] * 4, fps=94.0, brightness=0.01)
+    features = tempo_model.tempo_features([acf] * tempo_model.SIGNALS, fps=94.0, brightness=0.01)
     assert features.shape == (tempo_model.GRID_POINTS, tempo_model.feature_count())
     beat = 60 * 94.0 / 47.0
     near = int(np.argmin(np.abs(tempo_model.GRID - beat)))

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cratedig.media.beats import FRAME_DELAY
+from cratedig.media.chromagram import FULL_RANGE, Chromagrams
 from cratedig.media.tempo import Envelopes
 
 F32 = npt.NDArray[np.float32]
@@ -16,12 +17,9 @@ F64 = npt.NDArray[np.float64]
 # Window of each beat's pitch-class snapshot: ~170 ms at 48 kHz resolves bass semitones well
 # enough to see a chord change.
 CHROMA_SECONDS = 0.17
-CHROMA_RANGE = (55.0, 4000.0)  # Hz: bass notes up to the top of most chords
 CHROMA_BLOCK = 128  # beats whose snapshots are computed together (8 MiB of frames at 48 kHz)
-# The pitch classes sounding over each whole beat come from a chromagram of ~170 ms frames
-# (5.9 Hz bins) of the clip at half rate (nothing above 4 kHz is needed), hop a quarter frame.
-GRAM_FFT, GRAM_HOP = 4096, 1024
-BASS_RANGE = (40.0, 260.0)  # Hz: the bass line, whose note changes mark the bar
+# The pitch classes sounding over each whole beat come from the onset analysis's chromagrams
+# (`chromagram.py`: ~170 ms frames of the clip at half rate, hop a quarter frame).
 # Weights of a beat's downbeat evidence (standard scores): its onset per band (the kick and
 # bass count most; in unaccented polyphony more voices start on the bar), the harmony changing
 # on it, the pitch classes new over the beat and the bass line moving. Chosen on the training
@@ -64,7 +62,7 @@ def find_bars(mono: F32, sample_rate: int, env: Envelopes, beats: F64) -> Bars |
     under a shifted-evidence model with a prior."""
     if beats.size < 4:
         return None
-    full, bass = beat_interval_chroma(mono, sample_rate, beats)
+    full, bass = beat_interval_chroma(env.grams, beats)
     evidence = downbeat_evidence(mono, sample_rate, env, beats, full, bass)
     harmony = _unit_rows(full)
     meters = METERS if beats.size >= MIN_BEATS_FOR_METER else (4,)
@@ -116,51 +114,24 @@ def _log_likelihood(evidence: F64, meter: int, phase: int) -> float:
     return LOG_PRIOR[meter] + shift * float(downs.sum()) - shift * shift / 2 * downs.size
 
 
-def beat_interval_chroma(mono: F32, sample_rate: int, beats: F64) -> tuple[F64, F64]:
+def beat_interval_chroma(grams: Chromagrams, beats: F64) -> tuple[F64, F64]:
     """Pitch-class magnitudes over each beat (to the next beat): all notes, and the bass."""
-    usable = mono[: mono.size // 2 * 2]
-    half = (usable[0::2] + usable[1::2]) * np.float32(0.5)
-    rate = sample_rate / 2
     out = (np.zeros((beats.size, 12)), np.zeros((beats.size, 12)))
-    if half.size < GRAM_FFT:
+    count = grams.centres.size
+    if count == 0:
         return out
-    grams = _chromagrams(half, rate)
-    count = grams[0].shape[0]
-    centres = (np.arange(count) * GRAM_HOP + GRAM_FFT / 2) / rate
     ends = np.r_[beats[1:], 2 * beats[-1] - beats[-2]]
-    lo = np.minimum(np.searchsorted(centres, beats), count)
-    hi = np.minimum(np.maximum(np.searchsorted(centres, ends), lo + 1), count)
+    lo = np.minimum(np.searchsorted(grams.centres, beats), count)
+    hi = np.minimum(np.maximum(np.searchsorted(grams.centres, ends), lo + 1), count)
     nearest = np.clip(lo, 0, count - 1)
     spans = (hi - lo)[:, None]
-    for target, gram in zip(out, grams, strict=True):
+    for target, gram in zip(out, (grams.full, grams.bass), strict=True):
         # Mean over the frames centred inside the beat: a running sum, one difference a beat.
         running = np.vstack([np.zeros(12), np.cumsum(gram, axis=0)])
         target[:] = np.where(
             spans > 0, (running[hi] - running[lo]) / np.maximum(spans, 1), gram[nearest]
         )
     return out
-
-
-def _chromagrams(half: F32, rate: float) -> tuple[F64, F64]:
-    """Chromagrams of all notes and of the bass, a block of frames at a time (a long clip's
-    frames at once would be several copies of it)."""
-    count = 1 + (half.size - GRAM_FFT) // GRAM_HOP
-    freqs = np.fft.rfftfreq(GRAM_FFT, 1.0 / rate)
-    maps = []
-    for low, high in (CHROMA_RANGE, BASS_RANGE):
-        inside = np.flatnonzero((freqs >= low) & (freqs <= high))
-        classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
-        maps.append((inside, classes))
-    grams = (np.zeros((count, 12)), np.zeros((count, 12)))
-    window = np.hanning(GRAM_FFT).astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(half, GRAM_FFT)[::GRAM_HOP][:count]
-    for first in range(0, count, CHROMA_BLOCK):
-        mag = np.abs(np.fft.rfft(frames[first : first + CHROMA_BLOCK] * window, axis=1))
-        for gram, (inside, classes) in zip(grams, maps, strict=True):
-            part = mag[:, inside]
-            for pc in range(12):
-                gram[first : first + part.shape[0], pc] = part[:, classes == pc].sum(axis=1)
-    return grams
 
 
 def _new_share(chroma: F64) -> F64:
@@ -174,7 +145,7 @@ def beat_chroma(mono: F32, sample_rate: int, beats: F64) -> F64:
     """A 12-bin pitch-class magnitude snapshot just after each beat."""
     n_fft = 1 << round(np.log2(sample_rate * CHROMA_SECONDS))
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    inside = np.flatnonzero((freqs >= CHROMA_RANGE[0]) & (freqs <= CHROMA_RANGE[1]))
+    inside = np.flatnonzero((freqs >= FULL_RANGE[0]) & (freqs <= FULL_RANGE[1]))
     classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
     starts = np.clip((beats * sample_rate).astype(np.int64), 0, max(0, mono.size - n_fft))
     out = np.zeros((beats.size, 12))

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cratedig.media import tempo_model
+from cratedig.media.chromagram import Chromagrams, chromagrams
 from cratedig.media.spectrum import BATCH_FRAMES, magnitude_frames
 from cratedig.media.tempo_model import GRID
 
@@ -53,6 +54,10 @@ RELATED = (*OCTAVES, 2.0 / 3.0, 1.5)
 MAX_ONSET_RATE = 32000
 # Band edges (Hz): kick and bass / body of snares, chords and voices / hats and cymbals.
 BAND_EDGES = (0.0, 200.0, 2500.0, 1e9)
+# Harmonic change: each chromagram frame (~170 ms every ~43 ms) against the one CHANGE_LAG
+# frames back. Unaccented music (chorales, string quartets) shows its beat and bar in where
+# harmony moves.
+CHANGE_LAG = 2
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ class Envelopes:
     brightness: float  # share of energy above 5 kHz: hats and cymbals, i.e. a drum kit
     onset_peak: float  # the loudest frames' mean log-spectral rise per bin: ~0 for steady tones
     onset_contrast: float  # onset_peak over the median frame's rise: ~1.4 for noise
+    harmony: F64  # how much the pitch-class content changes, on the same frames as `total`
+    grams: Chromagrams  # of the signal the onsets were measured on
 
 
 def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
@@ -100,7 +107,9 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     n_fft = 1 << round(np.log2(sample_rate * 0.0213))
     hop = n_fft // 2
     if mono.size < n_fft * 4:
-        return Envelopes(np.zeros((3, 1)), np.zeros(1), sample_rate / hop, 0.0, 0.0, 0.0)
+        empty = np.zeros(1)
+        grams = chromagrams(mono[:0], sample_rate)
+        return Envelopes(np.zeros((3, 1)), empty, sample_rate / hop, 0.0, 0.0, 0.0, empty, grams)
     mag = magnitude_frames(mono, n_fft, hop)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float64)
     brightness = _brightness(mag, freqs)
@@ -124,7 +133,31 @@ def onset_envelopes(mono: F32, sample_rate: int) -> Envelopes:
     onset_peak = float(np.percentile(per_frame, ONSET_PEAK_PERCENTILE))
     typical = float(np.median(per_frame))
     contrast = onset_peak / typical if typical > 0 else np.inf
-    return Envelopes(bands, total, fps, brightness, onset_peak, contrast)
+    grams = chromagrams(mono, sample_rate)
+    harmony = _detrend(harmonic_change(grams, fps, total.size), fps)
+    return Envelopes(bands, total, fps, brightness, onset_peak, contrast, harmony, grams)
+
+
+def harmonic_change(grams: Chromagrams, fps: float, frames: int) -> F64:
+    """Cosine distance between each log chromagram frame and the one CHANGE_LAG frames back,
+    weighted by how pitched both are, on the onset envelope's `frames` frames."""
+    raw = grams.harmony
+    if raw.shape[0] <= CHANGE_LAG:
+        return np.zeros(frames)
+    raw = raw / max(float(raw.max()), 1e-12)
+    chroma = np.log1p(100.0 * raw)
+    chroma /= np.maximum(np.linalg.norm(chroma, axis=1, keepdims=True), 1e-12)
+    # Only pitched sound has a harmony: a frame counts by how uneven its pitch classes are
+    # (noise, drums and silence are flat) and how loud it is (60 dB of range).
+    flatness = np.exp(np.log(raw + 1e-12).mean(axis=1)) / (raw.mean(axis=1) + 1e-12)
+    loudness = np.clip(1.0 + np.log10(raw.sum(axis=1) + 1e-12) / 3.0, 0.0, 1.0)
+    pitched = (1.0 - flatness) * loudness
+    change = np.zeros(raw.shape[0])
+    change[CHANGE_LAG:] = (
+        1.0 - np.sum(chroma[CHANGE_LAG:] * chroma[:-CHANGE_LAG], axis=1)
+    ) * np.minimum(pitched[CHANGE_LAG:], pitched[:-CHANGE_LAG])
+    # Onset frame j measures the change LAG hops after frame j's start.
+    return np.interp(np.arange(frames), grams.centres * fps - LAG, change)
 
 
 def _brightness(mag: F32, freqs: F64) -> float:
@@ -203,8 +236,10 @@ def refine_bpm(acf: F64, fps: float, bpm: float) -> float:
 
 
 def onset_autocorrelations(env: Envelopes) -> list[F64]:
-    """Autocorrelations of the low, mid and high bands and of their sum (the scorer's input)."""
-    return [autocorrelation(band) for band in env.bands] + [autocorrelation(env.total)]
+    """Autocorrelations of the low, mid and high bands, their sum and the harmonic change
+    (the scorer's input)."""
+    signals = [*env.bands, env.total, env.harmony]
+    return [autocorrelation(signal) for signal in signals]
 
 
 def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:

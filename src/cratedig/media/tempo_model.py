@@ -19,7 +19,9 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 
 MODEL_FILE = Path(__file__).with_name("models") / "tempo.json"
-FEATURE_VERSION = 2
+FEATURE_VERSION = 4
+# Signals whose autocorrelations are read: low, mid and high band onsets, their sum, harmony.
+SIGNALS = 5
 GRID_MIN, GRID_MAX, GRID_POINTS = 40.0, 240.0, 400
 # Where the autocorrelation is read, in beat periods: subdivisions (1/3, 1/2), the 2/3 of a
 # triple feel, the beat, and bar-like multiples.
@@ -51,14 +53,14 @@ class TempoModel:
 
 
 def feature_count() -> int:
-    """How many features each grid tempo has: four signals' readings (plain, and times the
+    """How many features each grid tempo has: each signal's readings (plain, and times the
     tempo's octave and its square), the prior's basis, brightness."""
-    return 3 * 4 * len(PERIOD_MULTIPLES) + len(PRIOR_CENTRES_BPM) + 1
+    return 3 * SIGNALS * len(PERIOD_MULTIPLES) + len(PRIOR_CENTRES_BPM) + 1
 
 
 def tempo_features(acfs: list[F64], fps: float, brightness: float) -> F64:
-    """Features shaped (GRID_POINTS, feature_count()) from the low, mid, high and summed
-    onset autocorrelations (lag 0 == 1) at `fps` frames a second."""
+    """Features shaped (GRID_POINTS, feature_count()) from the SIGNALS autocorrelations
+    (lag 0 == 1) at `fps` frames a second."""
     periods = 60.0 * fps / GRID
     columns = [_peak(acf, multiple * periods) for acf in acfs for multiple in PERIOD_MULTIPLES]
     octaves = np.log2(GRID / 100.0)
@@ -70,7 +72,7 @@ def tempo_features(acfs: list[F64], fps: float, brightness: float) -> F64:
     columns.append(octaves * (np.log10(max(brightness, 1e-6)) + 2.5))
     # The same periodicity means different things at 60 and at 180 BPM (a strong half-period
     # is a subdivision at one, a faster beat at the other): readings weighted by tempo too.
-    readings = np.stack(columns[: 4 * len(PERIOD_MULTIPLES)], axis=1)
+    readings = np.stack(columns[: SIGNALS * len(PERIOD_MULTIPLES)], axis=1)
     return np.hstack(
         [np.stack(columns, axis=1), readings * octaves[:, None], readings * octaves[:, None] ** 2]
     )
