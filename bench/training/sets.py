@@ -21,8 +21,9 @@ GENERATED_COUNT = 120
 # not from how fast the set's renders happen to be.
 MORE_GENERATED_SEED = 7_300_002
 MUSIC21_TEMPO_VARIANTS = 2
-# Sets made for the tempo scorer after the key settings were chosen without them.
-TEMPO_ONLY = frozenset({"train-generated-2", "train-music21-tempi"})
+# Sets that play pieces already in training again (other tempi): new to the tempo scorer,
+# nothing new to the key settings, which would only count those pieces' keys three times.
+REPEATED_PIECES = frozenset({"train-music21-tempi"})
 # Corpus folders with far more pieces than the development set takes (it caps them).
 EXTRA_FOLDERS = {"palestrina": 70, "ryansMammoth": 90, "trecento": 30}
 VERSION = 1
