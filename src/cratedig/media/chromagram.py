@@ -24,6 +24,28 @@ GRAM_BLOCK = 128
 
 
 @dataclass(frozen=True)
+class PitchClassBins:
+    """Which FFT bins lie in a register, and the pitch class (semitones from A) of each."""
+
+    inside: npt.NDArray[np.int64]
+    classes: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, freqs: npt.NDArray[np.floating], band: tuple[float, float]) -> PitchClassBins:
+        """The bins of `freqs` (Hz) from band[0] to band[1], each to its nearest semitone."""
+        inside = np.flatnonzero((freqs >= band[0]) & (freqs <= band[1]))
+        return cls(inside, np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12)
+
+    def fold(self, mag: npt.NDArray[np.floating]) -> F64:
+        """Magnitude frames (frames, bins) summed per pitch class: (frames, 12)."""
+        part = mag[:, self.inside]
+        out = np.zeros((mag.shape[0], 12))
+        for pc in range(12):
+            out[:, pc] = part[:, self.classes == pc].sum(axis=1)
+        return out
+
+
+@dataclass(frozen=True)
 class Chromagrams:
     """Pitch-class magnitudes per frame, (frames, 12) for each register, and the seconds at
     each frame's centre."""
@@ -41,21 +63,15 @@ def chromagrams(signal: F32, rate: float) -> Chromagrams:
     hop = n_fft // 4
     count = 1 + (signal.size - n_fft) // hop if signal.size >= n_fft else 0
     freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
-    maps = []
-    for low, high in (FULL_RANGE, BASS_RANGE, HARMONY_RANGE):
-        inside = np.flatnonzero((freqs >= low) & (freqs <= high))
-        classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
-        maps.append((inside, classes))
+    maps = [PitchClassBins.of(freqs, band) for band in (FULL_RANGE, BASS_RANGE, HARMONY_RANGE)]
     grams = [np.zeros((count, 12)) for _ in maps]
     if count:
         window = np.hanning(n_fft).astype(np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(signal, n_fft)[::hop][:count]
         for first in range(0, count, GRAM_BLOCK):
             mag = np.abs(np.fft.rfft(frames[first : first + GRAM_BLOCK] * window, axis=1))
-            for gram, (inside, classes) in zip(grams, maps, strict=True):
-                part = mag[:, inside]
-                for pc in range(12):
-                    gram[first : first + part.shape[0], pc] = part[:, classes == pc].sum(axis=1)
+            for gram, bins in zip(grams, maps, strict=True):
+                gram[first : first + mag.shape[0]] = bins.fold(mag)
     centres = (np.arange(count) * hop + n_fft / 2) / rate
     full, bass, harmony = grams
     return Chromagrams(full, bass, harmony, centres)

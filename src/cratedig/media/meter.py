@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cratedig.media.beats import FRAME_DELAY
-from cratedig.media.chromagram import FULL_RANGE, Chromagrams
+from cratedig.media.chromagram import FULL_RANGE, Chromagrams, PitchClassBins
 from cratedig.media.tempo import Envelopes
 
 F32 = npt.NDArray[np.float32]
@@ -18,8 +18,6 @@ F64 = npt.NDArray[np.float64]
 # enough to see a chord change.
 CHROMA_SECONDS = 0.17
 CHROMA_BLOCK = 128  # beats whose snapshots are computed together (8 MiB of frames at 48 kHz)
-# The pitch classes sounding over each whole beat come from the onset analysis's chromagrams
-# (`chromagram.py`: ~170 ms frames of the clip at half rate, hop a quarter frame).
 # Weights of a beat's downbeat evidence (standard scores): its onset per band (the kick and
 # bass count most; in unaccented polyphony more voices start on the bar), the harmony changing
 # on it, the pitch classes new over the beat and the bass line moving. Chosen on the training
@@ -81,18 +79,19 @@ def downbeat_evidence(
 ) -> F64:
     """Each beat's weighted standard scores of the cues that mark a bar's first beat (`full`
     and `bass`: the pitch classes over each beat, from `beat_interval_chroma`)."""
-    chroma = _unit_rows(beat_chroma(mono, sample_rate, beats))
-    # The first beat has no harmony before it to change from: no evidence, either way.
-    change = np.r_[np.nan, 1.0 - np.sum(chroma[1:] * chroma[:-1], axis=1)]
-    evidence = CHANGE_WEIGHT * _zscore(change)
+    evidence = CHANGE_WEIGHT * _zscore(_change(beat_chroma(mono, sample_rate, beats)))
     for weight, band in zip(BAND_WEIGHTS, env.bands, strict=True):
         evidence += weight * _zscore(_at_beats(band, env.fps, beats))
     evidence += NEW_NOTES_WEIGHT * _zscore(_new_share(full))
-    bass_rows = _unit_rows(bass)
-    evidence += BASS_WEIGHT * _zscore(
-        np.r_[np.nan, 1.0 - np.sum(bass_rows[1:] * bass_rows[:-1], axis=1)]
-    )
+    evidence += BASS_WEIGHT * _zscore(_change(bass))
     return evidence
+
+
+def _change(chroma: F64) -> F64:
+    """Cosine distance of each beat's (centred) pitch classes from the beat before's; the
+    first beat has nothing before it to change from: NaN, no evidence either way."""
+    rows = _unit_rows(chroma)
+    return np.asarray(np.r_[np.nan, 1.0 - np.sum(rows[1:] * rows[:-1], axis=1)])
 
 
 def _bar_coherence(rows: F64, meter: int, phase: int) -> float:
@@ -115,7 +114,8 @@ def _log_likelihood(evidence: F64, meter: int, phase: int) -> float:
 
 
 def beat_interval_chroma(grams: Chromagrams, beats: F64) -> tuple[F64, F64]:
-    """Pitch-class magnitudes over each beat (to the next beat): all notes, and the bass."""
+    """Pitch-class magnitudes over each beat (to the next beat), from the onset analysis's
+    chromagrams (`chromagram.py`): all notes, and the bass."""
     out = (np.zeros((beats.size, 12)), np.zeros((beats.size, 12)))
     count = grams.centres.size
     if count == 0:
@@ -144,9 +144,7 @@ def _new_share(chroma: F64) -> F64:
 def beat_chroma(mono: F32, sample_rate: int, beats: F64) -> F64:
     """A 12-bin pitch-class magnitude snapshot just after each beat."""
     n_fft = 1 << round(np.log2(sample_rate * CHROMA_SECONDS))
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    inside = np.flatnonzero((freqs >= FULL_RANGE[0]) & (freqs <= FULL_RANGE[1]))
-    classes = np.rint(12 * np.log2(freqs[inside] / 440.0)).astype(np.int64) % 12
+    bins = PitchClassBins.of(np.fft.rfftfreq(n_fft, 1.0 / sample_rate), FULL_RANGE)
     starts = np.clip((beats * sample_rate).astype(np.int64), 0, max(0, mono.size - n_fft))
     out = np.zeros((beats.size, 12))
     if mono.size < n_fft:
@@ -156,9 +154,7 @@ def beat_chroma(mono: F32, sample_rate: int, beats: F64) -> F64:
     for first in range(0, beats.size, CHROMA_BLOCK):
         block = starts[first : first + CHROMA_BLOCK]
         frames = mono[block[:, None] + np.arange(n_fft)[None, :]] * window
-        mag = np.abs(np.fft.rfft(frames, axis=1))[:, inside]
-        for pc in range(12):
-            out[first : first + block.size, pc] = mag[:, classes == pc].sum(axis=1)
+        out[first : first + block.size] = bins.fold(np.abs(np.fft.rfft(frames, axis=1)))
     return out
 
 
