@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cratedig.media.loudness import rms
 from cratedig.media.tempo import LAG, Envelopes
 
 F32 = npt.NDArray[np.float32]
@@ -55,10 +56,7 @@ def extend_to_start(beats: F64, bpm: float, mono: F32, sample_rate: int) -> F64:
     period = 60.0 / bpm
     if beats.size == 0 or beats[0] - period < EARLIEST:
         return beats
-    head = mono[: int(0.1 * sample_rate)].astype(np.float64)
-    level = float(np.sqrt(np.mean(head * head))) if head.size else 0.0
-    overall = float(np.sqrt(np.dot(mono, mono) / max(mono.size, 1)))
-    if level < AUDIBLE_SHARE * overall:
+    if rms(mono[: int(0.1 * sample_rate)].astype(np.float64)) < AUDIBLE_SHARE * rms(mono):
         return beats
     count = int((beats[0] - EARLIEST) // period)
     earlier = beats[0] - period * np.arange(count, 0, -1)
@@ -75,13 +73,13 @@ def extend_to_end(beats: F64, bpm: float, mono: F32, sample_rate: int) -> F64:
         return beats
     period = 60.0 / bpm
     duration = mono.size / sample_rate
-    overall = float(np.sqrt(np.dot(mono, mono) / mono.size))
+    overall = rms(mono)
     later: list[float] = []
     at = float(beats[-1]) + period
     while at < duration:
         lo = int(max(0.0, at - period / 2) * sample_rate)
         seg = mono[lo : int((at + period / 2) * sample_rate)].astype(np.float64)
-        if seg.size == 0 or np.sqrt(np.mean(seg * seg)) < AUDIBLE_SHARE * overall:
+        if seg.size == 0 or rms(seg) < AUDIBLE_SHARE * overall:
             break
         later.append(at)
         at += period

@@ -66,6 +66,12 @@ class GainPlan:
         return float(10.0 ** (self.gain_db / 20.0))
 
 
+def rms(signal: npt.NDArray[np.floating]) -> float:
+    """Root mean square of a 1-D signal (0 for an empty one), by a BLAS dot product: no squared
+    copy of a long clip."""
+    return float(np.sqrt(float(np.dot(signal, signal)) / max(signal.size, 1)))
+
+
 def measure(samples: PCM, sample_rate: int = MEASURE_RATE) -> Loudness:
     """Measure integrated loudness and true peak of (frames, channels) samples at 48 kHz."""
     if sample_rate != MEASURE_RATE:
