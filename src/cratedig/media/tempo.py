@@ -262,18 +262,17 @@ def tempo_from_envelopes(env: Envelopes) -> TempoEstimate:
             mixed += weight * acf
     model = tempo_model.load_model()
     score = model.scores(tempo_model.tempo_features(acfs, env.fps, env.brightness))
+    best = int(np.argmax(score))
     # Clarity: how far the chosen tempo's salience stands above the typical tempo's, in
     # robust standard deviations.
     median = float(np.median(salience))
     spread = float(np.median(np.abs(salience - median))) * 1.4826 + 1e-12
-    chosen = np.log(GRID[int(np.argmax(score))])
-    z = (float(np.interp(chosen, np.log(BPM_GRID), salience)) - median) / spread
+    z = (float(np.interp(np.log(GRID[best]), np.log(BPM_GRID), salience)) - median) / spread
     noise_like = z < Z_NOISE_GATE and env.onset_contrast < MIN_ONSET_CONTRAST
     clarity = float(np.clip((z - Z_NOISE) / (Z_CLEAR - Z_NOISE), MIN_CONFIDENCE, 1.0))
     probability = np.exp(score - score.max())
     probability /= probability.sum()
     candidates: list[TempoReading] = []
-    best = int(np.argmax(score))
     for i in tempo_candidates(score, best):
         bpm = round(refine_bpm(mixed, env.fps, float(GRID[i])), 1)
         # The probability that the beat lies within the Acc1 tolerance of this reading.
