@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def learnable_clips() -> list[LabelledClip]:
             if part_of(dev.name, clip.group) == TUNE:
                 out.append(LabelledClip(clip, CACHE_ROOT / dev.name / clip.file, dev.name))
     return out
+
+
+def fold_of(piece: str, folds: int) -> int:
+    """A piece's cross-validation fold, by hash: stable across runs and feature layouts."""
+    return hashlib.sha256(piece.encode()).digest()[0] % folds
 
 
 def mono_pcm(path: Path) -> np.ndarray:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.evaluation.scores import mirex
-from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips, mono_pcm
+from bench.training.data import SAMPLE_RATE, LabelledClip, fold_of, learnable_clips, mono_pcm
 from bench.training.sets import REPEATED_PIECES
 from bench.training.voice import mix_voice, voices
 from cratedig.media import key
@@ -124,7 +124,7 @@ def train() -> None:
     families = np.array([family(i.source) for i in items])
     # By piece: a music21 piece's renders at other tempi fold with it.
     pieces = [i.clip.meta.get("score") or i.clip.group for i in items]
-    folds = np.array([hashlib.sha256(p.encode()).digest()[0] % FOLDS for p in pieces])
+    folds = np.array([fold_of(p, FOLDS) for p in pieces])
     grid, table = scores_table(energies, truths)
     shipped = grid.index(
         {

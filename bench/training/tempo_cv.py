@@ -8,24 +8,18 @@ the held-back parts are looked at. The layout and L2 of the shipped model are ch
 from __future__ import annotations
 
 import argparse
-import hashlib
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
 from bench.table import print_table
-from bench.training.data import learnable_clips
+from bench.training.data import fold_of, learnable_clips
 from bench.training.tempo import L2, SEED, UNITS, clip_features, fit, right_answers
 from cratedig.media import tempo_model
 
 FOLDS = 5
 ACC2_RATIOS = (1.0, 2.0, 0.5, 3.0, 1 / 3)
-
-
-def fold_of(group: str, folds: int) -> int:
-    """A piece's fold, by hash: stable across runs and feature layouts."""
-    return hashlib.sha256(group.encode()).digest()[0] % folds
 
 
 def cross_validate(
