@@ -32,19 +32,23 @@ PACKAGES = ("pianobooster", "circuslinux-data", "njam-data", "vectoroids")
 MIDI_SUFFIXES = (".mid", ".midi")
 MODULE_SUFFIXES = (".mod", ".xm", ".s3m", ".it")
 MIN_SECONDS = 20.0
+# Labels outside this range are a module's timing glitch (a speed command misread as a tempo
+# change), not a tempo; an excerpt quieter than this RMS is a file the synthesiser left silent.
+MIN_BPM, MAX_BPM = 30.0, 400.0
+SILENCE_RMS = 1e-3
 MAX_EXCERPTS = 5
 TRACKER_ROWS_PER_BEAT = 4  # the tracker convention (OpenMPT's default highlight) for MOD/XM/S3M
 SOURCES = CACHE_ROOT / "debian-packages"
 
 
-def fetch(root: Path = SOURCES) -> Path:
+def fetch(root: Path = SOURCES, packages: tuple[str, ...] = PACKAGES) -> Path:
     """Download and unpack the packages once (apt-get download + dpkg -x); return the tree."""
     tree = root / "tree"
-    stamp = root / ("fetched-" + "-".join(PACKAGES))
+    stamp = root / ("fetched-" + "-".join(packages))
     if stamp.exists():
         return tree
     root.mkdir(parents=True, exist_ok=True)
-    for package in PACKAGES:
+    for package in packages:
         check_package(package)
         subprocess.run(["apt-get", "download", package], cwd=root, check=True, capture_output=True)
     for deb in sorted(root.glob("*.deb")):
@@ -53,9 +57,11 @@ def fetch(root: Path = SOURCES) -> Path:
     return tree
 
 
-def plan() -> list[dict[str, Any]]:
+def plan(
+    packages: tuple[str, ...] = PACKAGES, root: Path = SOURCES, prefix: str = "deb-"
+) -> list[dict[str, Any]]:
     """One spec per distinct piece (MIDI files also inside zip archives, and modules)."""
-    tree = fetch()
+    tree = fetch(root, packages)
     seen: set[str] = set()
     specs = []
     for path in sorted(tree.rglob("*")):
@@ -69,7 +75,7 @@ def plan() -> list[dict[str, Any]]:
                     for n in sorted(archive.namelist())
                     if n.lower().endswith(MIDI_SUFFIXES)
                 ]
-        elif path.suffix.lower() in MIDI_SUFFIXES + MODULE_SUFFIXES:
+        elif path.suffix.lower() in MIDI_SUFFIXES or _is_module(path):
             members = [(str(path.relative_to(tree)), path.read_bytes())]
         for name, data in members:
             digest = hashlib.sha256(data).hexdigest()
@@ -77,19 +83,31 @@ def plan() -> list[dict[str, Any]]:
                 continue
             seen.add(digest)
             kind = "midi" if name.lower().endswith(MIDI_SUFFIXES) else "module"
-            specs.append({"name": name, "digest": digest, "kind": kind})
+            specs.append({"name": name, "digest": digest, "kind": kind, "tree": str(tree)})
     fonts = sorted(available_soundfonts())
     for spec in specs:
         spec["soundfont"] = fonts[int(spec["digest"][:8], 16) % len(fonts)]
         stem = Path(spec["name"]).stem.replace(" ", "_")
-        spec["id"] = f"deb-{stem}-{spec['digest'][:6]}"
+        spec["id"] = f"{prefix}{stem}-{spec['digest'][:6]}"
         # Two versions of one tune (a course copy, a book copy) must land in the same part.
-        spec["group"] = "deb-" + stem.lstrip("0123456789-_").lower()
+        spec["group"] = prefix + stem.lstrip("0123456789-_").lower()
     return specs
 
 
+def _is_module(path: Path) -> bool:
+    """A tracker module by its suffix; an .it file only with Impulse Tracker's magic (a game's
+    `language.It` text table is not one)."""
+    suffix = path.suffix.lower()
+    if suffix not in MODULE_SUFFIXES:
+        return False
+    if suffix != ".it":
+        return True
+    with path.open("rb") as f:
+        return f.read(4) == b"IMPM"
+
+
 def _data(spec: dict[str, Any]) -> bytes:
-    tree = fetch()
+    tree = Path(spec["tree"])
     name = spec["name"]
     if ".zip/" in name:
         archive, member = name.split(".zip/", 1)
@@ -124,6 +142,9 @@ def render(spec: dict[str, Any], out_dir: Path) -> list[Clip]:
             clip_id = f"{spec['id']}-{n}"
             out = out_dir / f"{clip_id}.wav"
             cut_to_wav(full, out, start, CLIP_SECONDS)
+            if not (MIN_BPM <= bpm <= MAX_BPM) or not _sounds(out):
+                out.unlink()  # a file the synthesiser played as silence, or a timing glitch
+                continue
             clips.append(
                 Clip(
                     id=clip_id,
@@ -139,6 +160,14 @@ def render(spec: dict[str, Any], out_dir: Path) -> list[Clip]:
                 )
             )
     return clips
+
+
+def _sounds(wav: Path) -> bool:
+    """At least MIN_SECONDS of audio that is not silence."""
+    import soundfile  # the bench extra (librosa brings it)
+
+    audio, rate = soundfile.read(wav, dtype="float32")
+    return audio.size >= MIN_SECONDS * rate and float(np.sqrt(np.mean(audio**2))) > SILENCE_RMS
 
 
 def _rel(times: list[float], start: float) -> list[float]:

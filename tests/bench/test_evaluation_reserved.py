@@ -50,3 +50,11 @@ def test_music21_set_never_chooses_a_reserved_corpus() -> None:
     ]
     chosen = choose(paths)
     assert sorted(chosen) == sorted(p for p in paths if "/haydn/" in p)
+
+
+def test_training_packages_are_neither_reserved_nor_in_the_development_set() -> None:
+    from bench.training.sets import DEBIAN_PACKAGES
+
+    for package in DEBIAN_PACKAGES:
+        check_package(package)
+    assert not set(DEBIAN_PACKAGES) & set(set_debian.PACKAGES)

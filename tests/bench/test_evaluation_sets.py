@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.evaluation import set_music21
+from pathlib import Path
+
+from bench.evaluation import set_debian, set_music21
 
 
 def test_the_music21_draw_does_not_depend_on_where_music21_is_installed() -> None:
@@ -13,3 +15,31 @@ def test_the_music21_draw_does_not_depend_on_where_music21_is_installed() -> Non
     assert set_music21._hash(here) != set_music21._hash(here.replace("Agnus_I", "Agnus_II"))
     # Training variants hash the path with a suffix: the same rule applies.
     assert set_music21._hash(here + "\0variant 1") == set_music21._hash(there + "\0variant 1")
+
+
+def test_only_real_impulse_tracker_files_count_as_modules(tmp_path: Path) -> None:
+    module = tmp_path / "song.it"
+    module.write_bytes(b"IMPM" + bytes(200))
+    text_table = tmp_path / "language.It"
+    text_table.write_bytes(b"Italiano\n" * 20)
+    xm = tmp_path / "tune.xm"
+    xm.write_bytes(b"Extended Module: " + bytes(100))
+    assert set_debian._is_module(module)
+    assert not set_debian._is_module(text_table)
+    assert set_debian._is_module(xm)
+    assert not set_debian._is_module(tmp_path / "notes.txt")
+
+
+def test_an_excerpt_left_silent_or_short_is_not_a_clip(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    rate = 8000
+    t = np.arange(int(25 * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t)
+    cases = {"tone": tone, "silent": np.zeros_like(tone), "short": tone[: 10 * rate]}
+    for name, audio in cases.items():
+        soundfile.write(tmp_path / f"{name}.wav", audio, rate, subtype="PCM_16")
+    assert set_debian._sounds(tmp_path / "tone.wav")
+    assert not set_debian._sounds(tmp_path / "silent.wav")
+    assert not set_debian._sounds(tmp_path / "short.wav")
