@@ -67,7 +67,16 @@ def allowed_by_folder(paths: list[str]) -> dict[str, list[str]]:
     return by_folder
 
 
+# The set was first drawn with hashes of corpus paths as installed in the project's venv.
+# Hashing every path under that one fixed prefix keeps the same draw (pieces, soundfonts,
+# render tempi) wherever music21 is installed: another venv must not make another set.
+DRAW_PREFIX = "/work/main/.venv/lib/python3.11/site-packages/music21/corpus/"
+
+
 def _hash(text: str) -> int:
+    """A stable 64-bit hash of a corpus path (and any suffix), whatever the install location."""
+    if "/corpus/" in text:
+        text = DRAW_PREFIX + text.split("/corpus/", 1)[1]
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
