@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -113,23 +114,38 @@ def window(times: Sequence[float], start: float, seconds: float) -> list[float]:
 Renderer = Callable[[dict[str, Any], Path], "Clip | list[Clip] | None"]
 
 
+# Spec fields that say where a source lies on this machine, not what is rendered.
+LOCAL_FIELDS = ("path", "tree")
+
+
+def plan_digest(specs: list[dict[str, Any]]) -> str:
+    """A digest of what a set's specs render (not where their sources lie on this machine):
+    a checkout whose plan differs re-renders rather than relabel another plan's audio."""
+    portable = [{k: v for k, v in s.items() if k not in LOCAL_FIELDS} for s in specs]
+    text = json.dumps(portable, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def ensure_set(
     name: str, version: int, specs: list[dict[str, Any]], render: Renderer, root: Path
 ) -> list[Clip]:
     """Load a set's labels from its cache, or render every spec (2 processes) and cache them."""
     out_dir = root / name
     index = out_dir / "labels.json"
+    digest = plan_digest(specs)
     if index.exists():
         data = json.loads(index.read_text())
-        if data.get("version") == version and data.get("specs") == len(specs):
+        # A cache written before digests were kept is trusted on its spec count.
+        same_plan = data.get("plan", digest) == digest and data.get("specs") == len(specs)
+        if data.get("version") == version and same_plan:
             clips = [Clip(**item) for item in data["clips"]]
             if all((out_dir / c.file).exists() for c in clips):
                 return clips
     for tool in ("fluidsynth", "ffmpeg"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"missing {tool}: run scripts/install-system-deps.sh --test")
-    # An interrupted generation of the same version resumes: its WAVs are kept and reused.
-    stamp = out_dir / f"version-{version}"
+    # An interrupted generation of the same version and plan resumes: its WAVs are reused.
+    stamp = out_dir / f"version-{version}-{digest}"
     if out_dir.exists() and not stamp.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,6 +159,11 @@ def ensure_set(
         f"{name}: rendered {len(clips)} clips in {time.monotonic() - started:.0f} s",
         file=sys.stderr,
     )
-    payload = {"version": version, "specs": len(specs), "clips": [asdict(c) for c in clips]}
+    payload = {
+        "version": version,
+        "specs": len(specs),
+        "plan": digest,
+        "clips": [asdict(c) for c in clips],
+    }
     index.write_text(json.dumps(payload, indent=1))
     return clips

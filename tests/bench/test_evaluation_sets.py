@@ -43,3 +43,27 @@ def test_an_excerpt_left_silent_or_short_is_not_a_clip(tmp_path: Path) -> None:
     assert set_debian._sounds(tmp_path / "tone.wav")
     assert not set_debian._sounds(tmp_path / "silent.wav")
     assert not set_debian._sounds(tmp_path / "short.wav")
+
+
+def _render_stub(spec: dict[str, object], out_dir: Path) -> object:
+    from bench.evaluation.clips import Clip
+
+    out = out_dir / f"{spec['id']}.wav"
+    out.write_text(str(spec["soundfont"]))  # what was rendered, to compare below
+    return Clip(str(spec["id"]), str(spec["id"]), out.name, 100.0, "stub", None, None, [], [])
+
+
+def test_a_cache_of_another_plan_is_rendered_again_not_relabelled(tmp_path: Path) -> None:
+    from bench.evaluation.clips import ensure_set
+
+    first = [{"id": "a", "soundfont": "fluidr3", "path": "/venv-1/corpus/a"}]
+    ensure_set("s", 1, first, _render_stub, tmp_path)
+    # The same plan from another install location: the cache stands.
+    (tmp_path / "s" / "a.wav").write_text("kept")
+    moved = [first[0] | {"path": "/venv-2/corpus/a"}]
+    ensure_set("s", 1, moved, _render_stub, tmp_path)
+    assert (tmp_path / "s" / "a.wav").read_text() == "kept"
+    # Another plan with as many specs: rendered afresh, its own audio under its labels.
+    other = [first[0] | {"soundfont": "opl3"}]
+    ensure_set("s", 1, other, _render_stub, tmp_path)
+    assert (tmp_path / "s" / "a.wav").read_text() == "opl3"
