@@ -23,7 +23,12 @@ ACC2_RATIOS = (1.0, 2.0, 0.5, 3.0, 1 / 3)
 
 
 def cross_validate(
-    l2: float, units: int, seeds: int = 1, folds: int = FOLDS, leave_out: str | None = None
+    l2: float,
+    units: int,
+    seeds: int = 1,
+    folds: int = FOLDS,
+    leave_out: str | None = None,
+    misses: list[tuple[str, str, float, float]] | None = None,
 ) -> dict[str, list[tuple[bool, bool]]]:
     """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source.
 
@@ -52,6 +57,8 @@ def cross_validate(
             acc1 = abs(ratio - 1) <= 0.04
             acc2 = any(abs(ratio / r - 1) <= 0.04 for r in ACC2_RATIOS)
             hits[items[n].source].append((acc1, acc2))
+            if misses is not None and not acc1:
+                misses.append((items[n].source, items[n].clip.id, items[n].clip.bpm, bpm))
     return hits
 
 
@@ -64,11 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--leave-out", metavar="SOURCE", help="score only SOURCE, learning from all the others"
     )
+    parser.add_argument("--misses", action="store_true", help="list out-of-fold Acc1 misses")
     args = parser.parse_args(argv)
     rows = []
+    misses: list[tuple[str, str, float, float]] = []
     for l2 in args.l2:
         for units in args.units:
-            hits = cross_validate(l2, units, args.seeds, leave_out=args.leave_out)
+            hits = cross_validate(l2, units, args.seeds, leave_out=args.leave_out, misses=misses)
             every = [h for values in hits.values() for h in values]
             for source, values in [*sorted(hits.items()), ("all", every)]:
                 acc1 = 100 * np.mean([h[0] for h in values])
@@ -80,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.leave_out
         else "Tempo scorer, 5-fold cross-validation by piece (out-of-fold argmax; %)"
     )
+    for source, clip_id, label, bpm in sorted(misses) if args.misses else []:
+        ratio = f"{bpm / label:.2f}x"
+        print(f"  miss {source:20s} {clip_id:44s} label {label:7.2f} read {bpm:6.1f} ({ratio})")
     print_table(
         title,
         ["L2", "units", "source", "clips", "Acc1", "Acc2"],
