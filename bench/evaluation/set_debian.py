@@ -6,6 +6,7 @@ import hashlib
 import io
 import subprocess
 import tempfile
+import wave
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -163,10 +164,10 @@ def render(spec: dict[str, Any], out_dir: Path) -> list[Clip]:
 
 
 def _sounds(wav: Path) -> bool:
-    """At least MIN_SECONDS of audio that is not silence."""
-    import soundfile  # the bench extra (librosa brings it)
-
-    audio, rate = soundfile.read(wav, dtype="float32")
+    """At least MIN_SECONDS of sound, not silence (16-bit PCM, as cut_to_wav writes it)."""
+    with wave.open(str(wav), "rb") as f:
+        rate, frames = f.getframerate(), f.readframes(f.getnframes())
+    audio = np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768.0
     return audio.size >= MIN_SECONDS * rate and float(np.sqrt(np.mean(audio**2))) > SILENCE_RMS
 
 
