@@ -27,12 +27,13 @@ from bench.training.voice import mix_voice, voices
 from cratedig.media import key
 
 FEATURE_CACHE = Path(".cache/training/key-features")
-FEATURE_VERSION = 1
+# 2: peaks count towards a semitone only within 1/3 semitone (key.CLOSENESS_SLOPE).
+FEATURE_VERSION = 2
 GRID = {
     "compression": (1.0, 2.0, 3.0, 5.0, 10.0),
     "harmonic_decay": (0.0, 0.3, 0.4, 0.5, 0.6),
     "bass_weight": (0.25, 0.35, 0.5, 0.65),
-    "minor_bias": (0.0, 0.02, 0.03, 0.04),
+    "minor_bias": (0.0, 0.02, 0.04, 0.06),
 }
 # Voice level relative to the music's RMS; None: no voice.
 VOICE_GAINS_DB = (None, -6.0, 0.0)

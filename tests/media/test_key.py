@@ -138,3 +138,17 @@ def test_key_holds_with_a_voice_like_glide_over_the_chords() -> None:
     voice *= np.sqrt(np.mean(music**2) / np.mean(voice**2))
     result = analyze_pcm((music + voice).astype(np.float32), SR)
     assert (result.key, result.scale) == ("E", "minor")
+
+
+def test_sustained_keeps_held_notes_and_cuts_one_frame_pitches() -> None:
+    # A voice's glide touches a pitch for one frame; a played note holds it for several.
+    from cratedig.media.key import sustained
+
+    energy = np.zeros((6, 3))
+    energy[1:5, 0] = 1.0  # held for four frames
+    energy[2, 1] = 4.0  # one loud frame only
+    energy[3:5, 2] = (1.0, 0.25)  # two frames, the second quieter
+    out = sustained(energy)
+    assert np.allclose(out[1:5, 0], 1.0)
+    assert np.all(out[:, 1] == 0.0)
+    assert np.allclose(out[3:5, 2], (0.5, 0.5))  # each the geometric mean with the other
