@@ -6,7 +6,6 @@ import hashlib
 import io
 import subprocess
 import tempfile
-import wave
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from bench.evaluation.clips import (
 )
 from bench.evaluation.modules import it_rows_per_beat, render_module
 from bench.evaluation.reserved import check_package
+from cratedig.media.loudness import rms
+from cratedig.media.wav import read_wav
 
 NAME = "debian"
 VERSION = 1
@@ -164,11 +165,9 @@ def render(spec: dict[str, Any], out_dir: Path) -> list[Clip]:
 
 
 def _sounds(wav: Path) -> bool:
-    """At least MIN_SECONDS of sound, not silence (16-bit PCM, as cut_to_wav writes it)."""
-    with wave.open(str(wav), "rb") as f:
-        rate, frames = f.getframerate(), f.readframes(f.getnframes())
-    audio = np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768.0
-    return audio.size >= MIN_SECONDS * rate and float(np.sqrt(np.mean(audio**2))) > SILENCE_RMS
+    """At least MIN_SECONDS of sound, not silence."""
+    audio, rate = read_wav(wav, mono=True)
+    return audio.size >= MIN_SECONDS * rate and rms(audio) > SILENCE_RMS
 
 
 def _rel(times: list[float], start: float) -> list[float]:

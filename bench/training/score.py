@@ -2,23 +2,18 @@
 
 A source the shipped weights never learned from (a new training set, before retraining) is
 music of a new kind: its figures say how the estimators generalise. With --systems, the
-reference systems (librosa, essentia) are scored on the same clips, uncached.
+reference systems (librosa, essentia) are scored on the same clips (their answers cached in
+the source's folder, as the evaluation does).
 """
 
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 from bench.evaluation.estimators import SYSTEMS, Estimate, essentia_available
 from bench.evaluation.report import print_part
+from bench.evaluation.runner import estimate_set
 from bench.training.data import learnable_clips
-
-
-def _estimates(path_and_systems: tuple[str, list[str]]) -> dict[str, Estimate]:
-    path, systems = path_and_systems
-    return {name: SYSTEMS[name](Path(path)) for name in systems}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         if not items:
             known = sorted({i.source for i in everything})
             parser.error(f"no clips from {source!r}; sources: {', '.join(known)}")
-        with ProcessPoolExecutor(max_workers=2) as pool:
-            got = list(pool.map(_estimates, [(str(i.path), systems) for i in items]))
-        per_system: dict[str, list[Estimate] | None] = {
-            name: [g[name] for g in got] for name in systems
-        }
+        # A source's clips lie in one folder, where the reference answers are cached too.
+        got = estimate_set([i.clip for i in items], items[0].path.parent, systems)
+        per_system: dict[str, list[Estimate] | None] = {name: got[name] for name in systems}
         print_part(f"{source} (training source)", [i.clip for i in items], per_system)
     return 0
 
