@@ -13,6 +13,7 @@ from tests.fixtures.music import (
     bar_music,
     click_track,
     drum_groove,
+    jig_melody,
     stereo,
     sustained_chorale,
     white_noise,
@@ -52,6 +53,16 @@ def test_a_beat_on_the_first_sample_is_found() -> None:
     # The envelope has no frame for t=0; a clip that sounds there gets its grid carried back.
     found = analyze_pcm(stereo(bar_music(120.0, 4)), SR)
     assert found.beats[0] <= TOLERANCE and found.downbeats[0] <= TOLERANCE
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_unaccented_jig_gets_its_beat_from_the_long_notes(seed: int) -> None:
+    # Equal loudness throughout: the beat is where the quarter of each long-short pair starts,
+    # not a third or two thirds of a beat later.
+    bpm = 110.0
+    beats = track_beats(onset_envelopes(jig_melody(bpm, seed=seed), SR), bpm)
+    assert beats.size >= 20
+    assert np.median(off_grid(beats, bpm)) <= TOLERANCE
 
 
 def test_played_in_timing_is_followed() -> None:
