@@ -4,7 +4,8 @@ Beats are tracked at the tempo cratedig estimates and at the labelled tempo (sep
 tracking from tempo errors); the matched beats' signed offset (estimate minus label) shows a
 systematic lateness, and each estimated beat's phase against the labelled grid sorts the
 misses into on the beat, half a beat off, a third or quarter off, and elsewhere (drift).
-Never reads a development set's held-back part.
+`--by-meter` also breaks the figures down by the labelled beats per bar and shows how many
+beats a bar were read (at the labelled tempo). Never reads a development set's held-back part.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -29,12 +31,26 @@ PHASE_TOLERANCE = 0.07
 
 @dataclass(frozen=True)
 class Tracked:
-    """One clip's figures at one tempo: beat and downbeat F, matched offsets, phase counts."""
+    """One clip's figures at one tempo: beat and downbeat F, matched offsets, phase counts,
+    and the beats per bar read."""
 
     beat_f: float
     downbeat_f: float | None
     offsets: list[float]
     phases: dict[str, int]
+    beats_per_bar: int | None
+
+
+def labelled_meter(beats: list[float], downbeats: list[float]) -> int | None:
+    """The labelled beats per bar: the median count of beats from one downbeat to the next."""
+    if len(downbeats) < 2:
+        return None
+    ref = np.asarray(beats)
+    counts = [
+        int(np.count_nonzero((ref >= start - 1e-3) & (ref < end - 1e-3)))
+        for start, end in pairwise(downbeats)
+    ]
+    return int(np.median(counts))
 
 
 def matched_offsets(reference: list[float], estimate: tuple[float, ...]) -> list[float]:
@@ -84,6 +100,7 @@ def track_clip(item: LabelledClip) -> dict[str, Tracked]:
             scores.f_measure(downs, found.downbeats) if downs else None,
             matched_offsets(item.clip.beats, found.beats),
             phase_counts(item.clip.beats, found.beats),
+            found.beats_per_bar,
         )
     return out
 
@@ -92,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print per-source beat and downbeat F at both tempi, offsets and miss phases."""
     parser = argparse.ArgumentParser(prog="python -m bench.training.beats", description=__doc__)
     parser.add_argument("--sources", nargs="*", help="only these sources (default: all)")
+    parser.add_argument(
+        "--by-meter", action="store_true", help="also by labelled beats per bar (label tempo)"
+    )
     args = parser.parse_args(argv)
     items = [i for i in learnable_clips() if i.clip.beats]
     if args.sources:
@@ -122,7 +142,36 @@ def main(argv: list[str] | None = None) -> int:
     header = ["source", "clips", "beat F", "beat F, label tempo", "downbeat F"]
     header += ["downbeat F, label tempo", "median offset ms", "beat phases (label tempo)"]
     print_table("Beats on the learnable clips", header, rows)
+    if args.by_meter:
+        print_meter_table(items, results)
     return 0
+
+
+def print_meter_table(items: list[LabelledClip], results: list[dict[str, Tracked]]) -> None:
+    """Beat and downbeat F at the labelled tempo per (source, labelled beats per bar), and the
+    beats per bar read."""
+    groups: dict[tuple[str, int], list[Tracked]] = defaultdict(list)
+    for item, result in zip(items, results, strict=True):
+        meter = labelled_meter(item.clip.beats, item.clip.downbeats)
+        if meter is not None:
+            groups[(item.source, meter)].append(result["labelled"])
+    rows = []
+    for (source, meter), found in sorted(groups.items()):
+        read = defaultdict(int)
+        for t in found:
+            read[t.beats_per_bar] += 1
+        rows.append(
+            [
+                source,
+                str(meter),
+                str(len(found)),
+                f"{np.mean([t.beat_f for t in found]):.3f}",
+                _mean_known([t.downbeat_f for t in found]),
+                " ".join(f"{k}: {v}" for k, v in sorted(read.items(), key=lambda kv: str(kv[0]))),
+            ]
+        )
+    header = ["source", "labelled beats a bar", "clips", "beat F", "downbeat F", "read as"]
+    print_table("By labelled meter, at the labelled tempo", header, rows)
 
 
 def _mean_known(values: list[float | None]) -> str:
