@@ -11,6 +11,7 @@ from bench.evaluation.report import print_part
 from bench.evaluation.runner import estimate_set
 from bench.evaluation.sets import all_sets
 from bench.evaluation.split import REPORT, TUNE, part_of
+from bench.evaluation.voiced import voiced_copies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--systems", nargs="*", choices=list(SYSTEMS), help="systems to run (default: all)"
     )
+    parser.add_argument(
+        "--voice",
+        type=float,
+        metavar="DB",
+        help="mix a synthetic voice-over into every clip at DB against the music (e.g. -6)",
+    )
     args = parser.parse_args(argv)
     systems = [s for s in SYSTEMS if s != "essentia" or essentia_available()]
     systems = [s for s in systems if not args.systems or s in args.systems]
@@ -29,7 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.sets and dev.name not in args.sets:
             continue
         clips = dev.load(args.cache)
-        results = estimate_set(clips, args.cache / dev.name, systems)
+        set_dir = args.cache / dev.name
+        title = dev.title
+        if args.voice is not None:
+            set_dir = voiced_copies(
+                clips, set_dir, args.cache / f"voice{args.voice:+g}dB", args.voice
+            )
+            title += f", voice-over at {args.voice:+g} dB"
+        results = estimate_set(clips, set_dir, systems)
         for part in (REPORT, TUNE):
             idx = [i for i, c in enumerate(clips) if part_of(dev.name, c.group) == part]
             label = "held-back REPORT part" if part == REPORT else "tune part (not for claims)"
@@ -37,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                 name: [results[name][i] for i in idx] if name in results else None
                 for name in SYSTEMS
             }
-            print_part(f"{dev.title} — {label}", [clips[i] for i in idx], per_system)
+            print_part(f"{title} — {label}", [clips[i] for i in idx], per_system)
             if args.misses and part == TUNE and "cratedig" in results:
                 _print_misses([clips[i] for i in idx], [results["cratedig"][i] for i in idx])
     return 0

@@ -25,6 +25,9 @@ class LabelledClip:
     clip: Clip
     path: Path
     source: str
+    # A voice-over mixed in when the clip is heard (index into `voice.voices()`; -1: none).
+    voice: int = -1
+    voice_db: float = 0.0
 
 
 def learnable_clips() -> list[LabelledClip]:

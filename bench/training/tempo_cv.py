@@ -15,7 +15,7 @@ import numpy as np
 
 from bench.table import print_table
 from bench.training.data import fold_of, learnable_clips
-from bench.training.tempo import L2, SEED, UNITS, clip_features, fit, right_answers
+from bench.training.tempo import L2, SEED, UNITS, clip_features, fit, right_answers, with_voices
 from cratedig.media import tempo_model
 
 FOLDS = 5
@@ -29,13 +29,17 @@ def cross_validate(
     folds: int = FOLDS,
     leave_out: str | None = None,
     misses: list[tuple[str, str, float, float]] | None = None,
+    voiced_training: bool = False,
 ) -> dict[str, list[tuple[bool, bool]]]:
-    """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source.
+    """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source, as is
+    and with a voice-over ("SOURCE +voice"); the voiced copies fold with their clip and are
+    learned from too with `voiced_training`.
 
     With `leave_out`, that source's clips are the only fold: the model learns from every other
     source and is scored on music of a kind it never heard (a stronger test than k folds).
     """
-    items = [i for i in learnable_clips() if i.clip.bpm > 0]
+    clean = [i for i in learnable_clips() if i.clip.bpm > 0]
+    items = [*clean, *with_voices(clean)]
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]
@@ -47,7 +51,11 @@ def cross_validate(
         folds = 1
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     for k in range(folds):
-        train = [n for n in range(len(items)) if fold[n] != k and labels[n].any()]
+        train = [
+            n
+            for n in range(len(items))
+            if fold[n] != k and labels[n].any() and (voiced_training or items[n].voice < 0)
+        ]
         train_x, train_y = [features[n] for n in train], [labels[n] for n in train]
         models = [fit(train_x, train_y, l2, units, SEED + s) for s in range(seeds)]
         for n in (n for n in range(len(items)) if fold[n] == k):
@@ -56,9 +64,10 @@ def cross_validate(
             ratio = bpm / items[n].clip.bpm
             acc1 = abs(ratio - 1) <= 0.04
             acc2 = any(abs(ratio / r - 1) <= 0.04 for r in ACC2_RATIOS)
-            hits[items[n].source].append((acc1, acc2))
+            source = items[n].source + (" +voice" if items[n].voice >= 0 else "")
+            hits[source].append((acc1, acc2))
             if misses is not None and not acc1:
-                misses.append((items[n].source, items[n].clip.id, items[n].clip.bpm, bpm))
+                misses.append((source, items[n].clip.id, items[n].clip.bpm, bpm))
     return hits
 
 
@@ -72,12 +81,24 @@ def main(argv: list[str] | None = None) -> int:
         "--leave-out", metavar="SOURCE", help="score only SOURCE, learning from all the others"
     )
     parser.add_argument("--misses", action="store_true", help="list out-of-fold Acc1 misses")
+    parser.add_argument(
+        "--voiced-training",
+        action="store_true",
+        help="learn from the voiced copies too (they are always scored)",
+    )
     args = parser.parse_args(argv)
     rows = []
     misses: list[tuple[str, str, float, float]] = []
     for l2 in args.l2:
         for units in args.units:
-            hits = cross_validate(l2, units, args.seeds, leave_out=args.leave_out, misses=misses)
+            hits = cross_validate(
+                l2,
+                units,
+                args.seeds,
+                leave_out=args.leave_out,
+                misses=misses,
+                voiced_training=args.voiced_training,
+            )
             every = [h for values in hits.values() for h in values]
             for source, values in [*sorted(hits.items()), ("all", every)]:
                 acc1 = 100 * np.mean([h[0] for h in values])
