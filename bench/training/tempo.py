@@ -16,17 +16,19 @@ from cratedig.media import tempo_model
 from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
 
 FEATURE_CACHE = Path(".cache/training/tempo-features")
-# L2 penalty and hidden units, chosen by 5-fold cross-validation on the learnable clips
-# (see README); a fixed seed and iteration budget make the weights reproducible.
-L2 = 0.003
-UNITS = 8
+# L2 penalty and hidden units, chosen by 5-fold cross-validation on the learnable clips and
+# their voiced copies (see README, fourth round: 16 units and the stronger penalty keep a
+# plain 90 BPM groove from reading at 45); a fixed seed and iteration budget make the
+# weights reproducible.
+L2 = 0.01
+UNITS = 16
 SEED = 20261206
 MAX_ITER = 300
 # A grid tempo within the Acc1 tolerance of the label counts as right.
 TOLERANCE = 0.04
-# Cross-validation also scores every clip with a voice talking over it (short videos often
-# do), the six voices and these levels (dB against the music) taken in turn. The shipped
-# scorer learns from clean clips only: see README (fourth round) for why.
+# Every clip is learned from twice: as is and with a voice talking over it (short videos
+# often do), the six voices and these levels (dB against the music) taken in turn. Learning
+# from clean clips only, the scorer read voiced clips at 60.9 % Acc1 out of fold.
 VOICE_GAINS_DB = (-6.0, 0.0)
 
 
@@ -122,7 +124,8 @@ def fit(
 
 def train(out: Path = tempo_model.MODEL_FILE, l2: float = L2) -> None:
     """Extract features of every learnable clip, fit, and write the weights file."""
-    items = [i for i in learnable_clips() if i.clip.bpm > 0]
+    clean = [i for i in learnable_clips() if i.clip.bpm > 0]
+    items = [*clean, *with_voices(clean)]
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]
@@ -130,7 +133,8 @@ def train(out: Path = tempo_model.MODEL_FILE, l2: float = L2) -> None:
     model = fit([features[k] for k in keep], [labels[k] for k in keep], l2)
     counts: dict[str, int] = {}
     for k in keep:
-        counts[items[k].source] = counts.get(items[k].source, 0) + 1
+        source = items[k].source + (" +voice" if items[k].voice >= 0 else "")
+        counts[source] = counts.get(source, 0) + 1
     tempo_model.save_model(
         model,
         out,
