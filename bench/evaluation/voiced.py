@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.evaluation.clips import Clip
-from bench.training.data import SAMPLE_RATE, mono_pcm
-from bench.training.voice import mix_voice, voices
+from bench.training.data import SAMPLE_RATE
+from bench.training.voice import heard, voices
 from cratedig.media.wav import write_wav24
 
 
@@ -21,6 +21,6 @@ def voiced_copies(clips: list[Clip], set_dir: Path, root: Path, gain_db: float) 
     for k, clip in enumerate(clips):
         target = out / clip.file
         if not target.exists():
-            mixed = mix_voice(mono_pcm(set_dir / clip.file), spoken[k % len(spoken)], gain_db)
+            mixed = heard(set_dir / clip.file, k % len(spoken), gain_db)
             write_wav24(target, mixed[:, None], SAMPLE_RATE)
     return out

@@ -29,6 +29,11 @@ class LabelledClip:
     voice: int = -1
     voice_db: float = 0.0
 
+    @property
+    def heard_as(self) -> str:
+        """The source's name as the tables print it: "+voice" when a voice is mixed in."""
+        return self.source + (" +voice" if self.voice >= 0 else "")
+
 
 def learnable_clips() -> list[LabelledClip]:
     """Every clip training may read: never a development set's held-back (report) part."""

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.evaluation.scores import mirex
-from bench.training.data import SAMPLE_RATE, LabelledClip, fold_of, learnable_clips, mono_pcm
+from bench.training.data import SAMPLE_RATE, LabelledClip, fold_of, learnable_clips
 from bench.training.sets import REPEATED_PIECES
-from bench.training.voice import mix_voice, voices
+from bench.training.voice import heard, voices
 from cratedig.media import key
 
 FEATURE_CACHE = Path(".cache/training/key-features")
@@ -59,10 +59,7 @@ def clip_energy(job: Job) -> tuple[np.ndarray, float]:
     if cached.exists():
         data = np.load(cached)
         return data["energy"].astype(np.float64), float(data["tonality"])
-    audio = mono_pcm(job.path)
-    if job.voice >= 0:
-        audio = mix_voice(audio, voices()[job.voice], job.gain_db)
-    energy, tonality = key.pitch_energy(audio, SAMPLE_RATE)
+    energy, tonality = key.pitch_energy(heard(job.path, job.voice, job.gain_db), SAMPLE_RATE)
     FEATURE_CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(cached, energy=energy.astype(np.float32), tonality=tonality)
     return energy, tonality

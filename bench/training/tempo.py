@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips, mono_pcm
-from bench.training.voice import mix_voice, voices
+from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
+from bench.training.voice import heard, voices
 from cratedig.media import tempo_model
 from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
 
@@ -54,10 +54,7 @@ def clip_features(item: LabelledClip) -> np.ndarray:
     cached = FEATURE_CACHE / f"{key}.npy"
     if cached.exists():
         return np.load(cached)
-    audio = mono_pcm(item.path)
-    if item.voice >= 0:
-        audio = mix_voice(audio, voices()[item.voice], item.voice_db)
-    env = onset_envelopes(audio, SAMPLE_RATE)
+    env = onset_envelopes(heard(item.path, item.voice, item.voice_db), SAMPLE_RATE)
     features = tempo_model.tempo_features(onset_autocorrelations(env), env.fps, env.brightness)
     FEATURE_CACHE.mkdir(parents=True, exist_ok=True)
     np.save(cached, features)
@@ -133,11 +130,8 @@ def train(out: Path = tempo_model.MODEL_FILE, l2: float = L2) -> None:
     model = fit([features[k] for k in keep], [labels[k] for k in keep], l2)
     counts: dict[str, int] = {}
     for k in keep:
-        source = items[k].source + (" +voice" if items[k].voice >= 0 else "")
-        counts[source] = counts.get(source, 0) + 1
+        counts[items[k].heard_as] = counts.get(items[k].heard_as, 0) + 1
     tempo_model.save_model(
-        model,
-        out,
-        {"clips": counts, "l2": l2, "units": UNITS, "trainer": "bench.training.tempo"},
+        model, out, {"clips": counts, "l2": l2, "units": UNITS, "trainer": "bench.training.tempo"}
     )
     print(f"tempo: {len(keep)} clips ({counts}) -> {out}")

@@ -64,10 +64,9 @@ def cross_validate(
             ratio = bpm / items[n].clip.bpm
             acc1 = abs(ratio - 1) <= 0.04
             acc2 = any(abs(ratio / r - 1) <= 0.04 for r in ACC2_RATIOS)
-            source = items[n].source + (" +voice" if items[n].voice >= 0 else "")
-            hits[source].append((acc1, acc2))
+            hits[items[n].heard_as].append((acc1, acc2))
             if misses is not None and not acc1:
-                misses.append((source, items[n].clip.id, items[n].clip.bpm, bpm))
+                misses.append((items[n].heard_as, items[n].clip.id, items[n].clip.bpm, bpm))
     return hits
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ VOICES = (
 )
 
 
+@cache  # one decode per process: every voiced clip asks for them
 def voices() -> list[np.ndarray]:
     """The voice-overs as 48 kHz mono float32, or [] when espeak-ng is not installed."""
     if shutil.which("espeak-ng") is None:
@@ -56,3 +58,10 @@ def mix_voice(music: np.ndarray, voice: np.ndarray, gain_db: float) -> np.ndarra
     rms_voice = float(np.sqrt(np.mean(voice.astype(np.float64) ** 2))) + 1e-9
     scale = rms_music / rms_voice * 10 ** (gain_db / 20)
     return np.asarray(music + scale * voice, dtype=np.float32)
+
+
+def heard(path: Path, voice: int, gain_db: float) -> np.ndarray:
+    """A clip as the analysis hears it (`data.mono_pcm`), with voice-over `voice` (an index
+    into `voices()`; -1: none) mixed in at `gain_db`."""
+    audio = mono_pcm(path)
+    return audio if voice < 0 else mix_voice(audio, voices()[voice], gain_db)
