@@ -3,7 +3,6 @@ server that holds downloads, short generated clips, and helpers to watch samples
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,8 +22,6 @@ from tests.faults.held_source import HeldSources, held_sources
 from tests.faults.s3_gateway import RestartableS3, restartable_s3_server
 from tests.fixtures.media import make_clip
 from tests.pipeline.conftest import pipeline_settings
-
-WAIT_LIMIT = 120.0  # a safety net against a hang, never a speed expectation
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +86,6 @@ def sources() -> Iterator[HeldSources]:
     """A loopback source server; tests add files by path (`sources.files[path] = bytes`)."""
     with held_sources({}) as served:
         yield served
-
-
-def wait_until(what: str, predicate: Callable[[], bool], limit: float = WAIT_LIMIT) -> None:
-    """Poll `predicate` until true; fail naming `what` if it never becomes true."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def load(runtime: Runtime, sample_id: uuid.UUID) -> Sample:

@@ -27,12 +27,12 @@ from tests.faults.conftest import (
     s3_settings,
     served_keys,
     step_attempts,
-    wait_until,
 )
 from tests.faults.held_source import HeldSources
 from tests.faults.s3_gateway import RestartableS3
 from tests.fixtures.media import make_clip
 from tests.fixtures.temp_folders import job_folders
+from tests.fixtures.waiting import wait_until
 from tests.operations.conftest import publish_clip
 from tests.operations.plumbing import resume, start
 from tests.pipeline.conftest import add_url_sample, running_pipeline

@@ -3,8 +3,6 @@ generation through the full pipeline, and the report follows it to the end."""
 
 from __future__ import annotations
 
-import time
-
 from cratedig.models import SampleStatus
 from cratedig.operations.follow import follow_operation, progress_line
 from cratedig.operations.kinds.reprocess import ReprocessRequest
@@ -14,6 +12,7 @@ from cratedig.samples.corrections import correct
 from cratedig.samples.repository import SampleRepository
 from cratedig.storage.keys import render_key, sample_prefix
 from tests.fixtures.http_server import LoopbackServer
+from tests.fixtures.waiting import wait_until
 from tests.operations.plumbing import start
 from tests.pipeline.conftest import add_url_sample, run_pipeline
 
@@ -67,7 +66,6 @@ def test_a_reprocess_keeps_a_correction_and_drops_the_old_generations_renders(
         assert again.key == again.analysed_key  # not corrected: the new analysis shows
     # The old objects go after the switch that completes the sample (publish.py), so the
     # report can be read a moment before they are gone.
-    deadline = time.monotonic() + 10.0
-    while runtime.storage.exists(stale_render) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not runtime.storage.exists(stale_render)
+    wait_until(
+        "the old generation's render to go", lambda: not runtime.storage.exists(stale_render), 10.0
+    )
