@@ -31,20 +31,16 @@ def test_only_real_impulse_tracker_files_count_as_modules(tmp_path: Path) -> Non
 
 
 def test_an_excerpt_left_silent_or_short_is_not_a_clip(tmp_path: Path) -> None:
-    import wave
-
     import numpy as np
+
+    from cratedig.media.wav import write_wav24
 
     rate = 8000
     t = np.arange(int(25 * rate)) / rate
     tone = 0.3 * np.sin(2 * np.pi * 440 * t)
     cases = {"tone": tone, "silent": np.zeros_like(tone), "short": tone[: 10 * rate]}
     for name, audio in cases.items():
-        with wave.open(str(tmp_path / f"{name}.wav"), "wb") as f:
-            f.setnchannels(1)
-            f.setsampwidth(2)
-            f.setframerate(rate)
-            f.writeframes((audio * 32767).astype("<i2").tobytes())
+        write_wav24(tmp_path / f"{name}.wav", audio[:, None], rate)
     assert set_debian._sounds(tmp_path / "tone.wav")
     assert not set_debian._sounds(tmp_path / "silent.wav")
     assert not set_debian._sounds(tmp_path / "short.wav")
