@@ -5,12 +5,15 @@ tracking from tempo errors); the matched beats' signed offset (estimate minus la
 systematic lateness, and each estimated beat's phase against the labelled grid sorts the
 misses into on the beat, half a beat off, a third or quarter off, and elsewhere (drift).
 `--by-meter` also breaks the figures down by the labelled beats per bar and shows how many
-beats a bar were read (at the labelled tempo). Never reads a development set's held-back part.
+beats a bar were read (at the labelled tempo); `--voice DB` hears every clip with a synthetic
+voice talking over it at DB against the music (the six voices in turn). Never reads a
+development set's held-back part.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -20,7 +23,8 @@ import numpy as np
 
 from bench.evaluation import scores
 from bench.table import print_table
-from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips, mono_pcm
+from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
+from bench.training.voice import heard, voices
 from cratedig.media.rhythm import analyze_rhythm
 from cratedig.media.tempo import onset_envelopes, tempo_from_envelopes
 
@@ -89,7 +93,7 @@ def phase_counts(reference: list[float], estimate: tuple[float, ...]) -> dict[st
 
 def track_clip(item: LabelledClip) -> dict[str, Tracked]:
     """The clip's figures at the estimated tempo ('estimated') and at the label ('labelled')."""
-    mono = mono_pcm(item.path)
+    mono = heard(item.path, item.voice, item.voice_db)
     env = onset_envelopes(mono, SAMPLE_RATE)
     out = {}
     for name, bpm in (("estimated", tempo_from_envelopes(env).bpm), ("labelled", item.clip.bpm)):
@@ -105,6 +109,14 @@ def track_clip(item: LabelledClip) -> dict[str, Tracked]:
     return out
 
 
+def with_voice(items: list[LabelledClip], gain_db: float) -> list[LabelledClip]:
+    """Each clip with a voice-over at `gain_db`, the voices taken in turn."""
+    count = len(voices())
+    if not count:
+        raise SystemExit("espeak-ng is needed for --voice")
+    return [dataclasses.replace(i, voice=k % count, voice_db=gain_db) for k, i in enumerate(items)]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print per-source beat and downbeat F at both tempi, offsets and miss phases."""
     parser = argparse.ArgumentParser(prog="python -m bench.training.beats", description=__doc__)
@@ -112,10 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--by-meter", action="store_true", help="also by labelled beats per bar (label tempo)"
     )
+    parser.add_argument(
+        "--voice", type=float, metavar="DB", help="a voice-over at DB against the music"
+    )
     args = parser.parse_args(argv)
     items = [i for i in learnable_clips() if i.clip.beats]
     if args.sources:
         items = [i for i in items if i.source in args.sources]
+    if args.voice is not None:
+        items = with_voice(items, args.voice)
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(track_clip, items, chunksize=4))
     by_source: dict[str, list[dict[str, Tracked]]] = defaultdict(list)
