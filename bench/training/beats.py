@@ -13,7 +13,6 @@ development set's held-back part.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import numpy as np
 from bench.evaluation import scores
 from bench.table import print_table
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
-from bench.training.voice import heard, voices
+from bench.training.voice import heard, with_voices
 from cratedig.media.rhythm import analyze_rhythm
 from cratedig.media.tempo import onset_envelopes, tempo_from_envelopes
 
@@ -109,14 +108,6 @@ def track_clip(item: LabelledClip) -> dict[str, Tracked]:
     return out
 
 
-def with_voice(items: list[LabelledClip], gain_db: float) -> list[LabelledClip]:
-    """Each clip with a voice-over at `gain_db`, the voices taken in turn."""
-    count = len(voices())
-    if not count:
-        raise SystemExit("espeak-ng is needed for --voice")
-    return [dataclasses.replace(i, voice=k % count, voice_db=gain_db) for k, i in enumerate(items)]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Print per-source beat and downbeat F at both tempi, offsets and miss phases."""
     parser = argparse.ArgumentParser(prog="python -m bench.training.beats", description=__doc__)
@@ -132,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sources:
         items = [i for i in items if i.source in args.sources]
     if args.voice is not None:
-        items = with_voice(items, args.voice)
+        items = with_voices(items, (args.voice,))
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(track_clip, items, chunksize=4))
     by_source: dict[str, list[dict[str, Tracked]]] = defaultdict(list)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -11,7 +10,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
-from bench.training.voice import heard, voices
+from bench.training.voice import heard, with_voices
 from cratedig.media import tempo_model
 from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
 
@@ -30,19 +29,6 @@ TOLERANCE = 0.04
 # often do), the six voices and these levels (dB against the music) taken in turn. Learning
 # from clean clips only, the scorer read voiced clips at 60.9 % Acc1 out of fold.
 VOICE_GAINS_DB = (-6.0, 0.0)
-
-
-def with_voices(items: list[LabelledClip]) -> list[LabelledClip]:
-    """Each clip again with a voice-over, the voices and levels taken in turn."""
-    spoken = voices()
-    if not spoken:
-        raise SystemExit("espeak-ng is needed for the voice-over copies")
-    return [
-        dataclasses.replace(
-            item, voice=k % len(spoken), voice_db=VOICE_GAINS_DB[k % len(VOICE_GAINS_DB)]
-        )
-        for k, item in enumerate(items)
-    ]
 
 
 def clip_features(item: LabelledClip) -> np.ndarray:
@@ -122,7 +108,7 @@ def fit(
 def train(out: Path = tempo_model.MODEL_FILE, l2: float = L2) -> None:
     """Extract features of every learnable clip, fit, and write the weights file."""
     clean = [i for i in learnable_clips() if i.clip.bpm > 0]
-    items = [*clean, *with_voices(clean)]
+    items = [*clean, *with_voices(clean, VOICE_GAINS_DB)]
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]

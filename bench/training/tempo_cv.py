@@ -15,7 +15,16 @@ import numpy as np
 
 from bench.table import print_table
 from bench.training.data import fold_of, learnable_clips
-from bench.training.tempo import L2, SEED, UNITS, clip_features, fit, right_answers, with_voices
+from bench.training.tempo import (
+    L2,
+    SEED,
+    UNITS,
+    VOICE_GAINS_DB,
+    clip_features,
+    fit,
+    right_answers,
+)
+from bench.training.voice import with_voices
 from cratedig.media import tempo_model
 
 FOLDS = 5
@@ -39,7 +48,7 @@ def cross_validate(
     source and is scored on music of a kind it never heard (a stronger test than k folds).
     """
     clean = [i for i in learnable_clips() if i.clip.bpm > 0]
-    items = [*clean, *with_voices(clean)]
+    items = [*clean, *with_voices(clean, VOICE_GAINS_DB)]
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]

@@ -3,6 +3,7 @@ in short videos, and the key estimator's settings are chosen with and without a 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from functools import cache
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.training.data import mono_pcm
+from bench.training.data import LabelledClip, mono_pcm
 
 VOICE_ROOT = Path(".cache/training/voices")
 TEXT = (
@@ -65,3 +66,15 @@ def heard(path: Path, voice: int, gain_db: float) -> np.ndarray:
     into `voices()`; -1: none) mixed in at `gain_db`."""
     audio = mono_pcm(path)
     return audio if voice < 0 else mix_voice(audio, voices()[voice], gain_db)
+
+
+def with_voices(items: list[LabelledClip], gains_db: tuple[float, ...]) -> list[LabelledClip]:
+    """Each clip again with a voice-over, the voices and the levels (dB against the music)
+    taken in turn."""
+    spoken = voices()
+    if not spoken:
+        raise SystemExit("espeak-ng is needed for the voice-over copies")
+    return [
+        dataclasses.replace(item, voice=k % len(spoken), voice_db=gains_db[k % len(gains_db)])
+        for k, item in enumerate(items)
+    ]
