@@ -11,7 +11,7 @@ from bench.evaluation.report import print_part
 from bench.evaluation.runner import estimate_set
 from bench.evaluation.sets import all_sets
 from bench.evaluation.split import REPORT, TUNE, part_of
-from bench.evaluation.voiced import voiced_copies
+from bench.evaluation.voiced import room_copies, voiced_copies
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DB",
         help="mix a synthetic voice-over into every clip at DB against the music (e.g. -6)",
     )
+    parser.add_argument(
+        "--room",
+        action="store_true",
+        help="hear every clip in a reverberant, loudly mastered room (three rooms in turn)",
+    )
     args = parser.parse_args(argv)
     systems = [s for s in SYSTEMS if s != "essentia" or essentia_available()]
     systems = [s for s in systems if not args.systems or s in args.systems]
@@ -38,10 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         clips = dev.load(args.cache)
         set_dir = args.cache / dev.name
         title = dev.title
+        # The music in a room first, then the voice on top, dry (as a voice-over is recorded).
+        copies = args.cache
+        if args.room:
+            copies /= "room"
+            set_dir = room_copies(clips, set_dir, copies)
+            title += ", in a room"
         if args.voice is not None:
-            set_dir = voiced_copies(
-                clips, set_dir, args.cache / f"voice{args.voice:+g}dB", args.voice
-            )
+            copies /= f"voice{args.voice:+g}dB"
+            set_dir = voiced_copies(clips, set_dir, copies, args.voice)
             title += f", voice-over at {args.voice:+g} dB"
         results = estimate_set(clips, set_dir, systems)
         for part in (REPORT, TUNE):

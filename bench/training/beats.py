@@ -6,7 +6,8 @@ systematic lateness, and each estimated beat's phase against the labelled grid s
 misses into on the beat, half a beat off, a third or quarter off, and elsewhere (drift).
 `--by-meter` also breaks the figures down by the labelled beats per bar and shows how many
 beats a bar were read (at the labelled tempo); `--voice DB` hears every clip with a synthetic
-voice talking over it at DB against the music (the six voices in turn). Never reads a
+voice talking over it at DB against the music (the six voices in turn), `--room` in a
+reverberant, loudly mastered room (the training rooms in turn). Never reads a
 development set's held-back part.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 from bench.evaluation import scores
 from bench.table import print_table
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
+from bench.training.room import with_rooms
 from bench.training.voice import heard, with_voices
 from cratedig.media.rhythm import analyze_rhythm
 from cratedig.media.tempo import onset_envelopes, tempo_from_envelopes
@@ -92,7 +94,7 @@ def phase_counts(reference: list[float], estimate: tuple[float, ...]) -> dict[st
 
 def track_clip(item: LabelledClip) -> dict[str, Tracked]:
     """The clip's figures at the estimated tempo ('estimated') and at the label ('labelled')."""
-    mono = heard(item.path, item.voice, item.voice_db)
+    mono = heard(item.path, item.voice, item.voice_db, item.room)
     env = onset_envelopes(mono, SAMPLE_RATE)
     out = {}
     for name, bpm in (("estimated", tempo_from_envelopes(env).bpm), ("labelled", item.clip.bpm)):
@@ -118,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--voice", type=float, metavar="DB", help="a voice-over at DB against the music"
     )
+    parser.add_argument(
+        "--room", action="store_true", help="in a reverberant, loudly mastered training room"
+    )
     args = parser.parse_args(argv)
     items = [i for i in learnable_clips() if i.clip.beats]
     if args.sources:
         items = [i for i in items if i.source in args.sources]
+    if args.room:
+        items = with_rooms(items)
     if args.voice is not None:
         items = with_voices(items, (args.voice,))
     with ProcessPoolExecutor(max_workers=2) as pool:

@@ -28,11 +28,18 @@ class LabelledClip:
     # A voice-over mixed in when the clip is heard (index into `voice.voices()`; -1: none).
     voice: int = -1
     voice_db: float = 0.0
+    # Heard in a reverberant, loudly mastered room (index into `room.TRAINING_ROOMS`; -1: dry).
+    room: int = -1
 
     @property
     def heard_as(self) -> str:
-        """The source's name as the tables print it: "+voice" when a voice is mixed in."""
-        return self.source + (" +voice" if self.voice >= 0 else "")
+        """The source's name as the tables print it: "+voice" when a voice is mixed in,
+        "+room" when it is heard in a room."""
+        return (
+            self.source
+            + (" +voice" if self.voice >= 0 else "")
+            + (" +room" if self.room >= 0 else "")
+        )
 
 
 def learnable_clips() -> list[LabelledClip]:

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
+from bench.training.room import with_rooms
 from bench.training.voice import heard, with_voices
 from cratedig.media import tempo_model
 from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
@@ -31,16 +32,25 @@ TOLERANCE = 0.04
 VOICE_GAINS_DB = (-6.0, 0.0)
 
 
+def training_items() -> list[LabelledClip]:
+    """Every learnable clip with a tempo, as is, with a voice over it and in a room (reverb
+    and loud mastering, which real recordings have and renders do not)."""
+    clean = [i for i in learnable_clips() if i.clip.bpm > 0]
+    return [*clean, *with_voices(clean, VOICE_GAINS_DB), *with_rooms(clean)]
+
+
 def clip_features(item: LabelledClip) -> np.ndarray:
     """The scorer's features for one clip (cached on disk per feature layout)."""
     tag = f"{tempo_model.FEATURE_VERSION}\0{item.path}"
     if item.voice >= 0:
         tag += f"\0voice {item.voice} {item.voice_db}"
+    if item.room >= 0:
+        tag += f"\0room {item.room}"
     key = hashlib.sha256(tag.encode()).hexdigest()[:16]
     cached = FEATURE_CACHE / f"{key}.npy"
     if cached.exists():
         return np.load(cached)
-    env = onset_envelopes(heard(item.path, item.voice, item.voice_db), SAMPLE_RATE)
+    env = onset_envelopes(heard(item.path, item.voice, item.voice_db, item.room), SAMPLE_RATE)
     features = tempo_model.tempo_features(onset_autocorrelations(env), env.fps, env.brightness)
     FEATURE_CACHE.mkdir(parents=True, exist_ok=True)
     np.save(cached, features)
@@ -107,8 +117,7 @@ def fit(
 
 def train(out: Path = tempo_model.MODEL_FILE, l2: float = L2) -> None:
     """Extract features of every learnable clip, fit, and write the weights file."""
-    clean = [i for i in learnable_clips() if i.clip.bpm > 0]
-    items = [*clean, *with_voices(clean, VOICE_GAINS_DB)]
+    items = training_items()
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]

@@ -14,17 +14,16 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from bench.table import print_table
-from bench.training.data import fold_of, learnable_clips
+from bench.training.data import fold_of
 from bench.training.tempo import (
     L2,
     SEED,
     UNITS,
-    VOICE_GAINS_DB,
     clip_features,
     fit,
     right_answers,
+    training_items,
 )
-from bench.training.voice import with_voices
 from cratedig.media import tempo_model
 
 FOLDS = 5
@@ -39,16 +38,17 @@ def cross_validate(
     leave_out: str | None = None,
     misses: list[tuple[str, str, float, float]] | None = None,
     voiced_training: bool = True,
+    room_training: bool = True,
 ) -> dict[str, list[tuple[bool, bool]]]:
-    """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source, as is
-    and with a voice-over ("SOURCE +voice"); the voiced copies fold with their clip and are
-    learned from too unless `voiced_training` is off (as the shipped scorer learns).
+    """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source, as is,
+    with a voice-over ("SOURCE +voice") and in a room ("SOURCE +room"); the copies fold with
+    their clip and are learned from too (as the shipped scorer learns) unless
+    `voiced_training` or `room_training` is off.
 
     With `leave_out`, that source's clips are the only fold: the model learns from every other
     source and is scored on music of a kind it never heard (a stronger test than k folds).
     """
-    clean = [i for i in learnable_clips() if i.clip.bpm > 0]
-    items = [*clean, *with_voices(clean, VOICE_GAINS_DB)]
+    items = training_items()
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]
@@ -63,7 +63,10 @@ def cross_validate(
         train = [
             n
             for n in range(len(items))
-            if fold[n] != k and labels[n].any() and (voiced_training or items[n].voice < 0)
+            if fold[n] != k
+            and labels[n].any()
+            and (voiced_training or items[n].voice < 0)
+            and (room_training or items[n].room < 0)
         ]
         train_x, train_y = [features[n] for n in train], [labels[n] for n in train]
         models = [fit(train_x, train_y, l2, units, SEED + s) for s in range(seeds)]
@@ -94,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="learn from the clips as they are only (the voiced copies are still scored)",
     )
+    parser.add_argument(
+        "--dry-training",
+        action="store_true",
+        help="learn from no clip in a room (the room copies are still scored)",
+    )
     args = parser.parse_args(argv)
     rows = []
     misses: list[tuple[str, str, float, float]] = []
@@ -106,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 leave_out=args.leave_out,
                 misses=misses,
                 voiced_training=not args.clean_training,
+                room_training=not args.dry_training,
             )
             every = [h for values in hits.values() for h in values]
             for source, values in [*sorted(hits.items()), ("all", every)]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.training.data import LabelledClip, mono_pcm
+from bench.training.room import in_training_room
 
 VOICE_ROOT = Path(".cache/training/voices")
 TEXT = (
@@ -61,10 +62,12 @@ def mix_voice(music: np.ndarray, voice: np.ndarray, gain_db: float) -> np.ndarra
     return np.asarray(music + scale * voice, dtype=np.float32)
 
 
-def heard(path: Path, voice: int, gain_db: float) -> np.ndarray:
-    """A clip as the analysis hears it (`data.mono_pcm`), with voice-over `voice` (an index
-    into `voices()`; -1: none) mixed in at `gain_db`."""
+def heard(path: Path, voice: int, gain_db: float, room: int = -1) -> np.ndarray:
+    """A clip as the analysis hears it (`data.mono_pcm`), in training room `room` (-1: dry),
+    with voice-over `voice` (an index into `voices()`; -1: none) mixed in at `gain_db`."""
     audio = mono_pcm(path)
+    if room >= 0:
+        audio = in_training_room(audio, room)
     return audio if voice < 0 else mix_voice(audio, voices()[voice], gain_db)
 
 

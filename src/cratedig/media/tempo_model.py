@@ -3,8 +3,8 @@
 Picking the metrical level (the beat, not its half, double or 2/3) is where fixed priors
 failed on music made differently (issue 16): a softmax over a log-spaced tempo grid, scored by
 weights that `python -m bench.training tempo` fits on the training sets and the development
-sets' tune parts only (each also with a voice talking over it), ships as `models/tempo.json`
-(about 2,500 numbers).
+sets' tune parts only (each also with a voice talking over it and in a reverberant room),
+ships as `models/tempo.json` (about 2,500 numbers).
 """
 
 from __future__ import annotations
