@@ -26,9 +26,10 @@ SEED = 20261206
 MAX_ITER = 300
 # A grid tempo within the Acc1 tolerance of the label counts as right.
 TOLERANCE = 0.04
-# Every clip is learned from twice: as is and with a voice talking over it (short videos
-# often do), the six voices and these levels (dB against the music) taken in turn. Learning
-# from clean clips only, the scorer read voiced clips at 60.9 % Acc1 out of fold.
+# Every clip is learned from three times: as is, with a voice talking over it (short videos
+# often do; the six voices and these levels, dB against the music, taken in turn) and in a
+# room. Learning from clean clips only, the scorer read voiced clips at 60.9 % Acc1 out of
+# fold; learning from no room, it read the room copies at 79.8 % (84.3 % with them).
 VOICE_GAINS_DB = (-6.0, 0.0)
 
 
