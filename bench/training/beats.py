@@ -25,7 +25,7 @@ from bench.evaluation import scores
 from bench.table import print_table
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
 from bench.training.room import with_rooms
-from bench.training.voice import heard, with_voices
+from bench.training.voice import heard_clip, with_voices
 from cratedig.media.rhythm import analyze_rhythm
 from cratedig.media.tempo import onset_envelopes, tempo_from_envelopes
 
@@ -94,7 +94,7 @@ def phase_counts(reference: list[float], estimate: tuple[float, ...]) -> dict[st
 
 def track_clip(item: LabelledClip) -> dict[str, Tracked]:
     """The clip's figures at the estimated tempo ('estimated') and at the label ('labelled')."""
-    mono = heard(item.path, item.voice, item.voice_db, item.room)
+    mono = heard_clip(item)
     env = onset_envelopes(mono, SAMPLE_RATE)
     out = {}
     for name, bpm in (("estimated", tempo_from_envelopes(env).bpm), ("labelled", item.clip.bpm)):

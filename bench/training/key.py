@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.evaluation.scores import mirex
 from bench.training.data import SAMPLE_RATE, LabelledClip, fold_of, learnable_clips
-from bench.training.room import TRAINING_ROOMS
+from bench.training.room import TRAINING_ROOMS, room_tag
 from bench.training.sets import REPEATED_PIECES
 from bench.training.voice import heard, voices
 from cratedig.media import key
@@ -58,8 +58,7 @@ class Job:
 def clip_energy(job: Job) -> tuple[np.ndarray, float]:
     """Per-frame pitch energy and tonality of a clip, with a voice mixed in if asked (cached)."""
     tag = f"{FEATURE_VERSION}\0{job.path}\0{job.voice}\0{job.gain_db}"
-    if job.room >= 0:
-        tag += f"\0room {job.room}"
+    tag += room_tag(job.room)
     cached = FEATURE_CACHE / f"{hashlib.sha256(tag.encode()).hexdigest()[:16]}.npz"
     if cached.exists():
         data = np.load(cached)

@@ -126,6 +126,12 @@ def _normalised(x: np.ndarray) -> np.ndarray:
     return np.asarray(0.9 * x / max(float(np.abs(x).max()), 1e-9), dtype=np.float32)
 
 
+def room_tag(room: int) -> str:
+    """What a feature cache's key says of training room `room`: its settings, not only its
+    index, so features made in a room since retuned are not reused ("" when dry)."""
+    return "" if room < 0 else f"\0room {TRAINING_ROOMS[room]}"
+
+
 def with_rooms(items: list[LabelledClip]) -> list[LabelledClip]:
     """Each clip again in a training room, the rooms taken in turn."""
     return [dataclasses.replace(item, room=k % len(TRAINING_ROOMS)) for k, item in enumerate(items)]

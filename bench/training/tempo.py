@@ -10,8 +10,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
-from bench.training.room import with_rooms
-from bench.training.voice import heard, with_voices
+from bench.training.room import room_tag, with_rooms
+from bench.training.voice import heard_clip, with_voices
 from cratedig.media import tempo_model
 from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
 
@@ -45,13 +45,12 @@ def clip_features(item: LabelledClip) -> np.ndarray:
     tag = f"{tempo_model.FEATURE_VERSION}\0{item.path}"
     if item.voice >= 0:
         tag += f"\0voice {item.voice} {item.voice_db}"
-    if item.room >= 0:
-        tag += f"\0room {item.room}"
+    tag += room_tag(item.room)
     key = hashlib.sha256(tag.encode()).hexdigest()[:16]
     cached = FEATURE_CACHE / f"{key}.npy"
     if cached.exists():
         return np.load(cached)
-    env = onset_envelopes(heard(item.path, item.voice, item.voice_db, item.room), SAMPLE_RATE)
+    env = onset_envelopes(heard_clip(item), SAMPLE_RATE)
     features = tempo_model.tempo_features(onset_autocorrelations(env), env.fps, env.brightness)
     FEATURE_CACHE.mkdir(parents=True, exist_ok=True)
     np.save(cached, features)

@@ -71,6 +71,11 @@ def heard(path: Path, voice: int, gain_db: float, room: int = -1) -> np.ndarray:
     return audio if voice < 0 else mix_voice(audio, voices()[voice], gain_db)
 
 
+def heard_clip(item: LabelledClip) -> np.ndarray:
+    """A labelled clip as the analysis hears it, in its room and with its voice-over."""
+    return heard(item.path, item.voice, item.voice_db, item.room)
+
+
 def with_voices(items: list[LabelledClip], gains_db: tuple[float, ...]) -> list[LabelledClip]:
     """Each clip again with a voice-over, the voices and the levels (dB against the music)
     taken in turn."""

@@ -16,6 +16,7 @@ from bench.training.room import (
     Room,
     in_evaluation_room,
     in_training_room,
+    room_tag,
     with_rooms,
 )
 
@@ -83,3 +84,10 @@ def test_clips_are_put_in_the_training_rooms_in_turn() -> None:
     assert [i.room for i in rooms] == [k % len(TRAINING_ROOMS) for k in range(8)]
     assert rooms[0].heard_as == "generated +room"
     assert items[0].heard_as == "generated"
+
+
+def test_a_feature_cache_key_names_the_rooms_settings() -> None:
+    assert room_tag(-1) == ""
+    tags = {room_tag(k) for k in range(len(TRAINING_ROOMS))}
+    assert len(tags) == len(TRAINING_ROOMS)
+    assert str(TRAINING_ROOMS[2].rt60) in room_tag(2)
