@@ -13,7 +13,7 @@ from bench.training.data import SAMPLE_RATE, LabelledClip, learnable_clips
 from bench.training.room import room_tag, with_rooms
 from bench.training.voice import heard_clip, with_voices
 from cratedig.media import tempo_model
-from cratedig.media.tempo import onset_autocorrelations, onset_envelopes
+from cratedig.media.tempo import onset_autocorrelations, onset_envelopes, scorer_features
 
 FEATURE_CACHE = Path(".cache/training/tempo-features")
 # L2 penalty and hidden units, chosen by 5-fold cross-validation on the learnable clips and
@@ -51,7 +51,7 @@ def clip_features(item: LabelledClip) -> np.ndarray:
     if cached.exists():
         return np.load(cached)
     env = onset_envelopes(heard_clip(item), SAMPLE_RATE)
-    features = tempo_model.tempo_features(onset_autocorrelations(env), env.fps, env.brightness)
+    features = scorer_features(env, onset_autocorrelations(env))
     FEATURE_CACHE.mkdir(parents=True, exist_ok=True)
     np.save(cached, features)
     return features

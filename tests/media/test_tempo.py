@@ -12,6 +12,7 @@ from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
 from tests.fixtures.music import (
     SR,
+    click_track,
     drum_groove,
     render_labelled_clip,
     stereo,
@@ -140,3 +141,16 @@ def test_a_ballad_with_no_standout_tempo_still_gets_a_low_confidence_reading(
     assert result.bpm is not None and result.key == "C"
     assert 0 < result.bpm_confidence <= 0.1
     assert len(result.bpm_candidates) >= 2
+
+
+def test_onset_rates_count_the_notes_a_second() -> None:
+    from cratedig.media.tempo import onset_envelopes, onset_rates
+
+    # Clicks at 150 BPM: 2.5 onsets a second in the summed onsets (both thresholds).
+    rates = onset_rates(onset_envelopes(click_track(150.0, seconds=12.0), SR))
+    assert rates.shape == (6,)
+    assert abs(rates[0] - 2.5) < 0.15 and abs(rates[1] - 2.5) < 0.15
+    # A groove with hats on the eighths at 100 BPM: 3.3 onsets a second, the kick fewer.
+    groove = onset_rates(onset_envelopes(drum_groove(100.0), SR))
+    assert abs(groove[0] - 10 / 3) < 0.2
+    assert groove[2] < groove[0] / 1.5

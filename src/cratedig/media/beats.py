@@ -7,6 +7,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from cratedig.media.loudness import rms
+from cratedig.media.peaks import onset_peaks
 from cratedig.media.tempo import LAG, Envelopes
 
 F32 = npt.NDArray[np.float32]
@@ -30,9 +31,7 @@ FRAME_DELAY = LAG + 1.0
 # 0-4): at 1 no source loses and rendered folk tunes gain most (train-music21 beat F 0.805 ->
 # 0.909); 2 gained as much in all but cost a generated clip.
 DURATION_ACCENT = 1.0
-# An onset peak: the strongest frame within +-50 ms and above this share of the loud onsets'
-# strength (99th percentile).
-PEAK_RADIUS_SECONDS = 0.05
+# An onset peak (`peaks.onset_peaks`) stands above this share of the loud onsets' strength.
 PEAK_SHARE = 0.3
 # Beats at either end whose onset is this far under the typical beat's are the tracker running
 # on into silence, not beats.
@@ -56,11 +55,7 @@ def _duration_accent(onset: F64, fps: float) -> F64:
     out = np.zeros_like(onset)
     if onset.size < 3 or not onset.any():
         return out
-    radius = max(1, round(PEAK_RADIUS_SECONDS * fps))
-    padded = np.pad(onset, radius)
-    local_max = sliding_window_view(padded, 2 * radius + 1).max(axis=1)
-    threshold = PEAK_SHARE * float(np.percentile(onset, 99))
-    peaks = np.flatnonzero((onset >= local_max) & (onset > threshold))
+    peaks = onset_peaks(onset, fps, PEAK_SHARE)
     if peaks.size < 3:
         return out
     gaps = np.diff(peaks).astype(np.float64)

@@ -9,8 +9,9 @@ import numpy.typing as npt
 
 from cratedig.media import tempo_model
 from cratedig.media.chromagram import Chromagrams, chromagrams
+from cratedig.media.peaks import onset_peaks
 from cratedig.media.spectrum import BATCH_FRAMES, magnitude_frames
-from cratedig.media.tempo_model import GRID
+from cratedig.media.tempo_model import GRID, RATE_SHARES
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -242,6 +243,24 @@ def onset_autocorrelations(env: Envelopes) -> list[F64]:
     return [autocorrelation(signal) for signal in signals]
 
 
+def onset_rates(env: Envelopes) -> F64:
+    """Onset peaks a second of the summed onsets, the low band and the harmonic change, each
+    at the RATE_SHARES thresholds (at least one peak a clip: a rate is never zero)."""
+    duration = max(env.total.size / env.fps, 1e-3)
+    return np.asarray(
+        [
+            max(onset_peaks(signal, env.fps, share).size, 1) / duration
+            for signal in (env.total, env.bands[0], env.harmony)
+            for share in RATE_SHARES
+        ]
+    )
+
+
+def scorer_features(env: Envelopes, acfs: list[F64]) -> F64:
+    """The tempo scorer's features of a clip (`tempo_model.tempo_features`)."""
+    return tempo_model.tempo_features(acfs, env.fps, env.brightness, onset_rates(env))
+
+
 def estimate_tempo(mono: F32, sample_rate: int) -> TempoEstimate:
     """Beat tempo of a clip: see `tempo_from_envelopes`."""
     return tempo_from_envelopes(onset_envelopes(mono, sample_rate))
@@ -261,7 +280,7 @@ def tempo_from_envelopes(env: Envelopes) -> TempoEstimate:
             salience += weight * comb_salience(acf, env.fps, BPM_GRID)
             mixed += weight * acf
     model = tempo_model.load_model()
-    score = model.scores(tempo_model.tempo_features(acfs, env.fps, env.brightness))
+    score = model.scores(scorer_features(env, acfs))
     best = int(np.argmax(score))
     # Clarity: how far the chosen tempo's salience stands above the typical tempo's, in
     # robust standard deviations.

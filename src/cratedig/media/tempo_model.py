@@ -4,7 +4,7 @@ Picking the metrical level (the beat, not its half, double or 2/3) is where fixe
 failed on music made differently (issue 16): a softmax over a log-spaced tempo grid, scored by
 weights that `python -m bench.training tempo` fits on the training sets and the development
 sets' tune parts only (each also with a voice talking over it and in a reverberant room),
-ships as `models/tempo.json` (about 2,500 numbers).
+ships as `models/tempo.json` (about 2,700 numbers).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 
 MODEL_FILE = Path(__file__).with_name("models") / "tempo.json"
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 # Signals whose autocorrelations are read: low, mid and high band onsets, their sum, harmony.
 SIGNALS = 5
 GRID_MIN, GRID_MAX, GRID_POINTS = 40.0, 240.0, 400
@@ -32,6 +32,12 @@ PRIOR_CENTRES_BPM = (45.0, 60.0, 75.0, 90.0, 110.0, 130.0, 155.0, 185.0, 220.0)
 PRIOR_WIDTH_OCTAVES = 0.2
 # A lag is read as the best of a few points around it: jitter and a coarse frame rate.
 LAG_SPREAD = (-1.5, -0.75, 0.0, 0.75, 1.5)
+# Note density: how many onsets a second the summed onsets, the low band and the harmonic
+# change show (`tempo.onset_rates`), each counted at two thresholds, read at each grid tempo
+# as log2 onsets a beat and its square: a beat holds one to a few notes, seldom a dozen or a
+# fraction of one, and chords change about once a beat or a bar.
+RATE_SIGNALS = 3
+RATE_SHARES = (0.2, 0.5)
 GRID = np.exp(np.linspace(np.log(GRID_MIN), np.log(GRID_MAX), GRID_POINTS))
 
 
@@ -55,13 +61,14 @@ class TempoModel:
 
 def feature_count() -> int:
     """How many features each grid tempo has: each signal's readings (plain, and times the
-    tempo's octave and its square), the prior's basis, brightness."""
-    return 3 * SIGNALS * len(PERIOD_MULTIPLES) + len(PRIOR_CENTRES_BPM) + 1
+    tempo's octave and its square), the prior's basis, brightness, onsets a beat."""
+    rates = RATE_SIGNALS * len(RATE_SHARES)
+    return 3 * SIGNALS * len(PERIOD_MULTIPLES) + len(PRIOR_CENTRES_BPM) + 1 + 2 * rates
 
 
-def tempo_features(acfs: list[F64], fps: float, brightness: float) -> F64:
+def tempo_features(acfs: list[F64], fps: float, brightness: float, rates: F64) -> F64:
     """Features shaped (GRID_POINTS, feature_count()) from the SIGNALS autocorrelations
-    (lag 0 == 1) at `fps` frames a second."""
+    (lag 0 == 1) at `fps` frames a second and the onsets a second (`tempo.onset_rates`)."""
     periods = 60.0 * fps / GRID
     columns = [_peak(acf, multiple * periods) for acf in acfs for multiple in PERIOD_MULTIPLES]
     octaves = np.log2(GRID / 100.0)
@@ -74,8 +81,14 @@ def tempo_features(acfs: list[F64], fps: float, brightness: float) -> F64:
     # The same periodicity means different things at 60 and at 180 BPM (a strong half-period
     # is a subdivision at one, a faster beat at the other): readings weighted by tempo too.
     readings = np.stack(columns[: SIGNALS * len(PERIOD_MULTIPLES)], axis=1)
+    per_beat = np.log2(np.asarray(rates)[None, :] / (GRID[:, None] / 60.0))
     return np.hstack(
-        [np.stack(columns, axis=1), readings * octaves[:, None], readings * octaves[:, None] ** 2]
+        [
+            np.stack(columns, axis=1),
+            readings * octaves[:, None],
+            readings * octaves[:, None] ** 2,
+            np.stack([per_beat, per_beat**2], axis=2).reshape(GRID_POINTS, -1),
+        ]
     )
 
 
