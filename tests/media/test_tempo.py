@@ -10,6 +10,7 @@ import pytest
 
 from cratedig.media.analysis import analyze_pcm
 from cratedig.media.decode import decode_pcm
+from cratedig.media.tempo import onset_envelopes, onset_rates
 from tests.fixtures.music import (
     SR,
     click_track,
@@ -144,8 +145,6 @@ def test_a_ballad_with_no_standout_tempo_still_gets_a_low_confidence_reading(
 
 
 def test_onset_rates_count_the_notes_a_second() -> None:
-    from cratedig.media.tempo import onset_envelopes, onset_rates
-
     # Clicks at 150 BPM: 2.5 onsets a second in the summed onsets (both thresholds).
     rates = onset_rates(onset_envelopes(click_track(150.0, seconds=12.0), SR))
     assert rates.shape == (6,)
