@@ -12,7 +12,7 @@ from bench.evaluation.clips import CACHE_ROOT, Clip
 from bench.evaluation.sets import all_sets
 from bench.evaluation.split import TUNE, part_of
 from bench.training.grooves import write_wavs
-from bench.training.sets import TRAINING_ROOT, training_clips
+from bench.training.sets import TRAINING_ROOT, later_training_clips, training_clips
 from cratedig.media.decode import decode_pcm, to_mono
 
 SAMPLE_RATE = 48000  # as the pipeline feeds the analysis
@@ -54,6 +54,8 @@ def learnable_clips() -> list[LabelledClip]:
         for clip in dev.load(CACHE_ROOT):
             if part_of(dev.name, clip.group) == TUNE:
                 out.append(LabelledClip(clip, CACHE_ROOT / dev.name / clip.file, dev.name))
+    for name, clips in later_training_clips(TRAINING_ROOT).items():
+        out += [LabelledClip(c, TRAINING_ROOT / name / c.file, name) for c in clips]
     return out
 
 

@@ -58,3 +58,27 @@ def test_training_packages_are_neither_reserved_nor_in_the_development_set() -> 
     for package in DEBIAN_PACKAGES:
         check_package(package)
     assert not set(DEBIAN_PACKAGES) & set(set_debian.PACKAGES)
+
+
+def test_music21_training_pieces_are_new_to_the_development_set_and_to_each_other() -> None:
+    from bench.evaluation.set_music21 import choose
+    from bench.training.sets import EXTRA_FOLDERS, MORE_FOLDERS, music21_pieces
+
+    root = "/venv/lib/music21/corpus"
+    folders = ("palestrina", "ryansMammoth", "trecento", "bach", "haydn")
+    paths = [f"{root}/{f}/piece{i}.krn" for f in folders for i in range(600)]
+    extra = [s["path"] for s in music21_pieces(paths, EXTRA_FOLDERS)]
+    more = [s["path"] for s in music21_pieces(paths, MORE_FOLDERS, after=EXTRA_FOLDERS)]
+    assert len(extra) == sum(EXTRA_FOLDERS.values())
+    assert len(more) == sum(MORE_FOLDERS.values())
+    assert not set(extra) & set(more)
+    assert not (set(extra) | set(more)) & set(choose(paths))
+    assert all("/palestrina/" in p or "/ryansMammoth/" in p or "/trecento/" in p for p in more)
+
+
+def test_later_training_packages_are_new_and_not_reserved() -> None:
+    from bench.training.sets import DEBIAN_PACKAGES, MORE_DEBIAN_PACKAGES
+
+    for package in MORE_DEBIAN_PACKAGES:
+        check_package(package)
+    assert not set(MORE_DEBIAN_PACKAGES) & (set(set_debian.PACKAGES) | set(DEBIAN_PACKAGES))
