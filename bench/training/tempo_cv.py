@@ -39,6 +39,7 @@ def cross_validate(
     misses: list[tuple[str, str, float, float]] | None = None,
     voiced_training: bool = True,
     room_training: bool = True,
+    exclude: frozenset[str] = frozenset(),
 ) -> dict[str, list[tuple[bool, bool]]]:
     """(Acc1, Acc2) hits of every learnable clip's out-of-fold prediction, by source, as is,
     with a voice-over ("SOURCE +voice") and in a room ("SOURCE +room"); the copies fold with
@@ -47,8 +48,9 @@ def cross_validate(
 
     With `leave_out`, that source's clips are the only fold: the model learns from every other
     source and is scored on music of a kind it never heard (a stronger test than k folds).
+    The sources in `exclude` are left out altogether (what a source adds to the others).
     """
-    items = training_items()
+    items = [i for i in training_items() if i.source not in exclude]
     with ProcessPoolExecutor(max_workers=2) as pool:
         features = list(pool.map(clip_features, items))
     labels = [right_answers(i.clip.bpm) for i in items]
@@ -91,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--leave-out", metavar="SOURCE", help="score only SOURCE, learning from all the others"
     )
+    parser.add_argument(
+        "--exclude",
+        metavar="SOURCE",
+        nargs="*",
+        default=[],
+        help="neither learn from nor score these sources (with their voiced and room copies)",
+    )
     parser.add_argument("--misses", action="store_true", help="list out-of-fold Acc1 misses")
     parser.add_argument(
         "--clean-training",
@@ -115,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 misses=misses,
                 voiced_training=not args.clean_training,
                 room_training=not args.dry_training,
+                exclude=frozenset(args.exclude),
             )
             every = [h for values in hits.values() for h in values]
             for source, values in [*sorted(hits.items()), ("all", every)]:
