@@ -70,33 +70,34 @@ def fit(
     seed: int = SEED,
 ) -> tempo_model.TempoModel:
     """Maximise the softmax probability of the right grid points, with an L2 penalty."""
-    # Every clip scores the same grid, so all clips go through the network as one matrix
-    # (clips x grid rows): a few large products per step instead of a loop over clips.
-    x_all = np.concatenate(features)
-    mean, scale = x_all.mean(axis=0), x_all.std(axis=0) + 1e-9
-    x_all -= mean
-    x_all /= scale
-    dims = x_all.shape[1]
+    stacked = np.concatenate(features)
+    mean, scale = stacked.mean(axis=0), stacked.std(axis=0) + 1e-9
+    xs = [(f - mean) / scale for f in features]
+    dims = stacked.shape[1]
     split = np.cumsum([dims * units, units, units])
 
     def unpack(theta: np.ndarray) -> list[np.ndarray]:
         w1, b1, w2, linear = np.split(theta, split)
         return [w1.reshape(dims, units), b1, w2, linear]
 
-    right = np.stack(labels)
-    n, grid = right.shape
-
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w1, b1, w2, linear = unpack(theta)
-        hidden = np.tanh(x_all @ w1 + b1)
-        s = (hidden @ w2 + x_all @ linear).reshape(n, grid)
-        e = np.exp(s - s.max(axis=1, keepdims=True))
-        hit_e = np.where(right, e, 0.0)
-        hit, every = hit_e.sum(axis=1), e.sum(axis=1)
-        total = -float(np.sum(np.log(hit) - np.log(every)))
-        ds = (e / every[:, None] - hit_e / hit[:, None]).reshape(-1)
-        dz = np.outer(ds, w2) * (1 - hidden * hidden)
-        grads = [x_all.T @ dz, dz.sum(axis=0), hidden.T @ ds, x_all.T @ ds]
+        grads = [np.zeros_like(w1), np.zeros_like(b1), np.zeros_like(w2), np.zeros_like(linear)]
+        total = 0.0
+        for x, right in zip(xs, labels, strict=True):
+            hidden = np.tanh(x @ w1 + b1)
+            s = hidden @ w2 + x @ linear
+            e = np.exp(s - s.max())
+            hit = e[right]
+            total -= np.log(hit.sum()) - np.log(e.sum())
+            ds = e / e.sum()
+            ds[right] -= hit / hit.sum()
+            dz = np.outer(ds, w2) * (1 - hidden * hidden)
+            grads[0] += x.T @ dz
+            grads[1] += dz.sum(axis=0)
+            grads[2] += hidden.T @ ds
+            grads[3] += x.T @ ds
+        n = len(xs)
         grad = np.concatenate([g.ravel() for g in grads]) / n + 2 * l2 * theta
         return total / n + l2 * float(theta @ theta), grad
 
