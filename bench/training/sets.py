@@ -162,13 +162,7 @@ def training_clips(root: Path = TRAINING_ROOT) -> dict[str, list[Clip]]:
         "train-music21-tempi": ensure_set(
             "train-music21-tempi", VERSION, music21_tempo_variants(), set_music21.render, root
         ),
-        "train-debian": ensure_set(
-            "train-debian",
-            DEBIAN_VERSION,
-            set_debian.plan(DEBIAN_PACKAGES, root / "debian-packages", "tdeb-"),
-            set_debian.render,
-            root,
-        ),
+        "train-debian": _debian_set("train-debian", DEBIAN_PACKAGES, "tdeb-", root),
     }
 
 
@@ -180,11 +174,13 @@ def later_training_clips(root: Path = TRAINING_ROOT) -> dict[str, list[Clip]]:
         "train-music21-more": ensure_set(
             "train-music21-more", VERSION, music21_more_plan(), set_music21.render, root
         ),
-        "train-debian-2": ensure_set(
-            "train-debian-2",
-            DEBIAN_VERSION,
-            set_debian.plan(MORE_DEBIAN_PACKAGES, root / "debian-packages-2", "tdeb2-"),
-            set_debian.render,
-            root,
-        ),
+        "train-debian-2": _debian_set("train-debian-2", MORE_DEBIAN_PACKAGES, "tdeb2-", root),
     }
+
+
+def _debian_set(name: str, packages: tuple[str, ...], prefix: str, root: Path) -> list[Clip]:
+    """Excerpts of the packages' game music, labelled like set c; each set fetches its own
+    packages into a folder of its own."""
+    folder = "debian-packages" + name.removeprefix("train-debian")
+    specs = set_debian.plan(packages, root / folder, prefix)
+    return ensure_set(name, DEBIAN_VERSION, specs, set_debian.render, root)
