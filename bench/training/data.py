@@ -44,9 +44,7 @@ class LabelledClip:
 
 def learnable_clips() -> list[LabelledClip]:
     """Every clip training may read: never a development set's held-back (report) part."""
-    out: list[LabelledClip] = []
-    for name, clips in training_clips(TRAINING_ROOT).items():
-        out += [LabelledClip(c, TRAINING_ROOT / name / c.file, name) for c in clips]
+    out = _labelled(training_clips(TRAINING_ROOT))
     for path, made in write_wavs(TRAINING_ROOT / "train-grooves"):
         clip = Clip(made.id, made.id, path.name, made.bpm, "synthesis tempo", None, None, [], [])
         out.append(LabelledClip(clip, path, "train-grooves"))
@@ -54,9 +52,16 @@ def learnable_clips() -> list[LabelledClip]:
         for clip in dev.load(CACHE_ROOT):
             if part_of(dev.name, clip.group) == TUNE:
                 out.append(LabelledClip(clip, CACHE_ROOT / dev.name / clip.file, dev.name))
-    for name, clips in later_training_clips(TRAINING_ROOT).items():
-        out += [LabelledClip(c, TRAINING_ROOT / name / c.file, name) for c in clips]
-    return out
+    return out + _labelled(later_training_clips(TRAINING_ROOT))
+
+
+def _labelled(sets: dict[str, list[Clip]]) -> list[LabelledClip]:
+    """Training sets' clips, each named by its set."""
+    return [
+        LabelledClip(c, TRAINING_ROOT / name / c.file, name)
+        for name, clips in sets.items()
+        for c in clips
+    ]
 
 
 def fold_of(piece: str, folds: int) -> int:
